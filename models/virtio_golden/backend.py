@@ -31,8 +31,8 @@ class BackendModel:
     """Accepts every request at once and completes it after a seeded number of steps.
 
     `never_complete` models a backend that ignores `be_quiesce` (SUS-22: the drain is left to the watchdog or to
-    the driver's timeout).  `error_tags` answers those tags with `be_cpl_err` = 1.  `answer` replaces the
-    reference function.
+    the driver's timeout).  `error_heads` answers the requests for those chain heads (of any queue) with
+    `be_cpl_err` = 1.  `answer` replaces the reference function.
     """
 
     def __init__(self, seed: int = 0, latency: tuple = (0, 4), reorder: bool = False, never_complete: bool = False,

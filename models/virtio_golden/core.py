@@ -62,6 +62,9 @@ class Flight:
     tag: Optional[int] = None
     requested: bool = False
     gathered: int = 0                     # readable buffers already read (standalone face)
+    # Their bytes: the be_rd packet so far (rule 8.11).  Held here rather than by id(flight) in the device, since an
+    # abandoned flight's id may be reused by a new flight.
+    rd_packet: bytes = b""
     completion: Optional[bytes] = None    # bytes to scatter, once the completion is accepted
     scatter_left: dict = field(default_factory=dict)  # addr -> expected byte, not yet written
     written: int = 0
@@ -627,7 +630,7 @@ class DeviceCore:
         if not q.enabled:
             return
         q.kick_pending = True
-        if self.state == St.RUNNING:
+        if self._fetch_allowed():
             q.fetch_due = True
 
     def _start_service(self, q: Queue) -> None:
@@ -739,7 +742,7 @@ class DeviceCore:
         q = self.queues[event.queue]
         pending = [f for f in q.flights if not f.requested and not f.raced]
         nxt = pending[0] if pending else None
-        if self.state not in (St.RUNNING, St.SUSPENDING) or nxt is None or not nxt.walked:
+        if not self._dma_allowed() or nxt is None or not nxt.walked:
             raise Mismatch(event, "a request for the oldest walked, unrequested chain of the queue",
                            self._describe())
         chain = nxt.chain
@@ -782,6 +785,14 @@ class DeviceCore:
         self.queues[flight.queue].done_order.append(flight)
 
     # ------------------------------------------------------------------ guest-memory reads
+    def _dma_allowed(self) -> bool:
+        """The engine touches guest memory only while RUNNING or draining (SUS-07, SUS-13, SUS-15)."""
+        return self.state in (St.RUNNING, St.SUSPENDING)
+
+    def _fetch_allowed(self) -> bool:
+        """New avail.idx reads and fetch bursts only in RUNNING (SUS-05 (a), rule 8.1)."""
+        return self.state == St.RUNNING
+
     def _halt_evidence_allowed(self) -> bool:
         """A fault the core already knows of (a malformed chain being walked, an expiring watchdog) may have
         reached the RTL's HALTED entry before the model saw its last read."""
@@ -817,7 +828,7 @@ class DeviceCore:
         return True
 
     def _classify_read(self, event: ev.DmaRead, check_only: bool) -> None:
-        if self.state not in (St.RUNNING, St.SUSPENDING):
+        if not self._dma_allowed():
             raise Mismatch(event, f"no guest-memory access in {self.state.name}", self._describe())
         for qi, q in enumerate(self.queues):
             if not q.enabled:
@@ -842,7 +853,7 @@ class DeviceCore:
                "walked, gather reads inside readable buffers of walked chains"
 
     def _avail_idx_read(self, event, qi: int, q: Queue, check_only: bool) -> None:
-        if self.state != St.RUNNING or q.event_due:
+        if not self._fetch_allowed() or q.event_due:
             why = "avail_event must be written first (rule 8.2)" if q.event_due else "no fetch after the stop"
             raise Mismatch(event, why, self._describe())
         if check_only:
@@ -958,7 +969,7 @@ class DeviceCore:
 
     # ------------------------------------------------------------------ guest-memory writes
     def _classify_write(self, event: ev.DmaWrite, check_only: bool) -> None:
-        if self.state not in (St.RUNNING, St.SUSPENDING):
+        if not self._dma_allowed():
             raise Mismatch(event, f"no guest-memory write in {self.state.name}", self._describe())
         for qi, q in enumerate(self.queues):
             if not q.enabled:
@@ -1054,9 +1065,9 @@ class DeviceCore:
             acts.append(Action("drain_done"))
         if self.state == St.RESUMING:
             acts.append(Action("resume_done"))
-        if self.state not in (St.RUNNING, St.SUSPENDING):
+        if not self._dma_allowed():
             return acts
-        running = self.state == St.RUNNING
+        running = self._fetch_allowed()
         for qi, q in enumerate(self.queues):
             if not q.enabled:
                 continue

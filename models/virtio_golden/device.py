@@ -34,7 +34,6 @@ class Device:
         self.steps = 0
         self._intx = False
         self._quiesce = False
-        self._gathered: dict = {}     # id(flight) -> bytes read so far for its be_rd packet
 
     # ------------------------------------------------------------------ views
     @property
@@ -112,7 +111,7 @@ class Device:
             except DmaError as error:
                 resp = error.resp
             if kind == "gather" and resp == ev.OKAY:
-                self._gathered[id(act.flight)] = self._gathered.get(id(act.flight), b"") + data
+                act.flight.rd_packet += data
                 act.flight.gathered += 1
             self._emit(ev.DmaRead(act.addr, act.length, data, resp))
 
@@ -132,8 +131,7 @@ class Device:
 
     def _request(self, act: Action) -> None:
         f = act.flight
-        request = ev.BeRequest(act.queue, f.head, self._free_tag(), f.chain.rd_len, f.chain.wr_len,
-                               self._gathered.pop(id(f), b""))
+        request = ev.BeRequest(act.queue, f.head, self._free_tag(), f.chain.rd_len, f.chain.wr_len, f.rd_packet)
         self._emit(request)
         self.backend.accept(request)
 

@@ -1,0 +1,231 @@
+"""The observer face (rule 8.12): a recorded event trace replays cleanly, and each kind of planted fault in a
+trace (a missed or extra interrupt, a wrong used element, DMA while suspended, an early SUSPEND, a wrong status
+read-back, a wrong gather, a stray write) makes the observer raise a Mismatch that names the allowed set.
+
+The traces come from the standalone device, which runs on the same core through the same events; the observer
+replays them on a fresh guest memory (the trace carries the driver's memory writes as MemWrite events).
+"""
+
+import dataclasses
+
+import pytest
+
+from virtio_golden import constants as c
+from virtio_golden import events as ev
+from virtio_golden.backend import BackendModel
+from virtio_golden.constants import EngineState as St
+from virtio_golden.constants import SuspendMode
+from virtio_golden.device import Device
+from virtio_golden.driver import Driver, ModelBus, ModelClock, run_sync
+from virtio_golden.memory import GuestMem, MemAllocator
+from virtio_golden.observer import Mismatch, Observer, replay
+from virtio_golden.params import Params
+
+pytestmark = pytest.mark.model
+
+
+def record_session(mode: SuspendMode, seed: int = 7):
+    """Traffic on two queues with MSI-X vectors, a config change, suspend with chains in flight, resume, more
+    traffic, and a reset at the end; returns (params, trace events)."""
+    params = Params(SUSPEND_MODE=int(mode))
+    mem = GuestMem()
+    device = Device(params, mem, BackendModel(seed, latency=(2, 9), reorder=True), seed=seed, record=True)
+    device.set_msix_enable(True)
+    driver = Driver(ModelBus(device), mem, ModelClock(device), MemAllocator(0x10000, 0x100000), num_queues=2,
+                    mode=mode)
+    rings = run_sync(driver.start(queues=[(16, 0), (16, 1)]))
+    run_sync(driver.bus.write(c.CC_CONFIG_MSIX_VECTOR, 2, 2))
+    for round_ in range(3):
+        for vq in rings:
+            vq.add_chain([bytes(range(round_, round_ + 23))], [7, 30])
+            vq.add_chain([b"xy"], [5], indirect=True)
+            run_sync(driver.kick_always(vq.index))
+        device.run(12)
+        device.devcfg_write(0, 0x1234_0000 + round_)
+        run_sync(driver.suspend())
+        run_sync(driver.resume())
+        device.run()
+        for vq in rings:
+            vq.reap()
+    run_sync(driver.read_device_config())
+    run_sync(driver.reset())
+    return params, list(device.trace), device
+
+
+@pytest.fixture(scope="module", params=list(SuspendMode), ids=lambda m: m.name)
+def session(request):
+    return record_session(request.param)
+
+
+def test_r8_12_recorded_trace_replays_cleanly(session):
+    params, events, device = session
+    observer = replay(events, params)
+    assert observer.count == len(events)
+    kinds = {type(e).__name__ for e in events}
+    # The trace exercises every kind of device event the session can produce.
+    assert {"RegWrite", "RegRead", "DmaRead", "DmaWrite", "BeRequest", "BeCompletion", "Irq", "Quiesce",
+            "BeFlush", "DevCfgWrite", "MemWrite"} <= kinds
+    assert len(device.irqs) > 6
+
+
+def _index(events, predicate, nth=0):
+    hits = [i for i, e in enumerate(events) if predicate(e)]
+    assert len(hits) > nth, "the recorded session lacks the event this fault needs"
+    return hits[nth]
+
+
+def _is_used_elem(event):
+    return isinstance(event, ev.DmaWrite) and len(event.data) == 8
+
+
+def _drop(events, i):
+    return events[:i] + events[i + 1:]
+
+
+def _missed_irq(events):
+    return _drop(events, _index(events, lambda e: isinstance(e, ev.Irq)))
+
+
+def _extra_irq(events):
+    i = _index(events, lambda e: isinstance(e, ev.Irq))
+    return events[:i + 1] + [events[i]] + events[i + 1:]
+
+
+def _wrong_used_len(events):
+    i = _index(events, _is_used_elem)
+    elem = events[i]
+    wrong = elem.data[:4] + (int.from_bytes(elem.data[4:], "little") + 1).to_bytes(4, "little")
+    return events[:i] + [dataclasses.replace(elem, data=wrong)] + events[i + 1:]
+
+
+def _dma_while_suspended(events):
+    """An avail.idx read right after the first status read that shows SUSPEND (SUS-07)."""
+    first_read = next(e for e in events if isinstance(e, ev.DmaRead) and e.length == 2)
+    i = _index(events, lambda e: isinstance(e, ev.RegRead) and e.addr == c.CC_DEVICE_STATUS
+               and e.data & c.S_SUSPEND)
+    return events[:i + 1] + [first_read] + events[i + 1:]
+
+
+def _early_suspend(events):
+    """The drain's end (be_quiesce falling) moved before the last used.idx write of the drain."""
+    rise = _index(events, lambda e: isinstance(e, ev.Quiesce) and e.level)
+    fall = _index(events, lambda e: isinstance(e, ev.Quiesce) and not e.level)
+    used_idx_writes = [i for i in range(rise, fall) if isinstance(events[i], ev.DmaWrite)
+                       and len(events[i].data) == 2]
+    assert used_idx_writes, "the first drain published nothing"
+    early = used_idx_writes[0]
+    return events[:early] + [events[fall]] + events[early:fall] + events[fall + 1:]
+
+
+def _wrong_status(events):
+    i = _index(events, lambda e: isinstance(e, ev.RegRead) and e.addr == c.CC_DEVICE_STATUS and e.data & 0xFF)
+    read = events[i]
+    return events[:i] + [dataclasses.replace(read, data=read.data ^ c.S_FEATURES_OK)] + events[i + 1:]
+
+
+def _wrong_gather(events):
+    i = _index(events, lambda e: isinstance(e, ev.BeRequest) and e.rd_len)
+    req = events[i]
+    return events[:i] + [dataclasses.replace(req, data=bytes([req.data[0] ^ 1]) + req.data[1:])] + events[i + 1:]
+
+
+def _stray_write(events):
+    i = _index(events, _is_used_elem)
+    return events[:i] + [ev.DmaWrite(0x7_0000, b"\x55")] + events[i:]
+
+
+def _skipped_flush(events):
+    return _drop(events, _index(events, lambda e: isinstance(e, ev.BeFlush)))
+
+
+FAULTS = [_missed_irq, _extra_irq, _wrong_used_len, _dma_while_suspended, _early_suspend, _wrong_status,
+          _wrong_gather, _stray_write, _skipped_flush]
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=lambda f: f.__name__.strip("_"))
+def test_r8_12_observer_rejects_planted_fault(session, fault):
+    params, events, _ = session
+    with pytest.raises(Mismatch, match="allowed"):
+        replay(fault(list(events)), params)
+
+
+# -- legal RTL choices the standalone device never makes ---------------------------------------------------------
+
+def running_observer(event_idx: bool = False, fetch_ahead: int = 4):
+    """An observer and its memory with queue 0 (size 8) enabled and DRIVER_OK, built from register events."""
+    params = Params(FETCH_AHEAD=fetch_ahead)
+    mem = GuestMem()
+    obs = Observer(params, mem)
+    features = c.feature_mask(c.F_VERSION_1, params.F_SUSPEND_BIT) | (c.feature_mask(c.F_EVENT_IDX) if event_idx else 0)
+    for addr, value, strb in [(c.CC_DEVICE_STATUS, 0x03, 0x1), (c.CC_DRIVER_FEATURE_SELECT, 0, 0xF),
+                              (c.CC_DRIVER_FEATURE, features & 0xFFFF_FFFF, 0xF), (c.CC_DRIVER_FEATURE_SELECT, 1, 0xF),
+                              (c.CC_DRIVER_FEATURE, features >> 32, 0xF), (c.CC_DEVICE_STATUS, 0x0B, 0x1),
+                              (c.CC_QUEUE_SIZE, 8, 0x3), (c.CC_QUEUE_DESC_LO, 0x1000, 0xF),
+                              (c.CC_QUEUE_DRIVER_LO, 0x2000, 0xF), (c.CC_QUEUE_DEVICE_LO, 0x3000, 0xF),
+                              (c.CC_QUEUE_ENABLE, 1, 0x3), (c.CC_DEVICE_STATUS, 0x0F, 0x1)]:
+        obs.observe(ev.RegWrite(addr, value, strb))
+    assert obs.state == St.RUNNING and obs.core.queues[0].size == 8
+    return obs, mem
+
+
+def post_chains(mem, heads):
+    """One readable 4-byte buffer per head (descriptor i at 0x1000 + 16 i), all made available."""
+    for n, head in enumerate(heads):
+        mem.write(0x1000 + 16 * head, (0x8000 + 0x100 * head).to_bytes(8, "little") + (4).to_bytes(4, "little")
+                  + bytes(4))
+        mem.write(0x2004 + 2 * n, head.to_bytes(2, "little"))
+    mem.write(0x2002, len(heads).to_bytes(2, "little"))
+
+
+def test_r8_1_race_head_read_at_the_stop_may_be_discarded():
+    """A ring read issued before the stop and returned after it: the RTL discarded the head, so last_avail_idx
+    stays below it (rule 8.1 allowed set) and its chain is never walked."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))            # avail.idx = 1
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))                 # SUSPEND latched
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))           # ring entry returns after the stop
+    assert obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, None)) & 0xFF == 0x0F  # still SUSPENDING
+    obs.observe(ev.Quiesce(False))                                          # the RTL ended the drain
+    assert obs.state == St.SUSPENDED
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, None)) & 0xFFFF == 0
+    obs.finish()
+
+
+def test_r8_1_race_head_may_be_taken_and_then_drains():
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x1030, 16, mem.read(0x1030, 16)))              # its descriptor: the head is taken
+    with pytest.raises(Mismatch, match="be_quiesce stays high"):
+        Observer.observe(obs, ev.Quiesce(False))                            # cannot end the drain with it in flight
+    obs.observe(ev.DmaRead(0x8300, 4, mem.read(0x8300, 4)))                 # gather
+    obs.observe(ev.BeRequest(0, 3, 5, 4, 0, mem.read(0x8300, 4)))
+    obs.observe(ev.BeCompletion(5, 0))
+    obs.observe(ev.DmaWrite(0x3004, (3).to_bytes(4, "little") + bytes(4)))  # used element {3, 0}
+    obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))             # used.idx = 1: queue marked
+    obs.observe(ev.Intx(True))                                              # the forced notification (SUS-21)
+    obs.observe(ev.Quiesce(False))
+    assert obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, None)) & 0xFF == 0x1B
+    obs.finish()
+
+
+def test_r8_1_batched_ring_read_is_bounded_by_fetch_ahead():
+    """An RTL may read several ring entries in one burst, but never more than FETCH_AHEAD chains at once."""
+    obs, mem = running_observer(fetch_ahead=2)
+    post_chains(mem, [0, 1, 2])
+    obs.observe(ev.DmaRead(0x2002, 2, (3).to_bytes(2, "little")))
+    with pytest.raises(Mismatch, match="FETCH_AHEAD"):
+        obs.observe(ev.DmaRead(0x2004, 6, mem.read(0x2004, 6)))
+    obs.observe(ev.DmaRead(0x2004, 4, mem.read(0x2004, 4)))
+    assert obs.core.in_flight(0) == 2
+
+
+def test_r8_2_event_idx_requires_avail_event_before_the_scan():
+    obs, mem = running_observer(event_idx=True)
+    with pytest.raises(Mismatch, match="avail_event must be written first"):
+        obs.observe(ev.DmaRead(0x2002, 2, bytes(2)))
+    obs.observe(ev.DmaWrite(0x3000 + 4 + 8 * 8, bytes(2)))                 # avail_event = last_avail_idx = 0
+    obs.observe(ev.DmaRead(0x2002, 2, bytes(2)))
