@@ -55,6 +55,10 @@ class BackendModel:
     def tick(self) -> None:
         self.now += 1
 
+    def will_answer(self) -> bool:
+        """Whether a request is still to be answered (a never-completing backend answers none)."""
+        return bool(self.pending) and not self.never_complete
+
     def ready(self) -> list:
         """Requests this backend may answer now, in the order it prefers."""
         if self.never_complete:

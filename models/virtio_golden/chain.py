@@ -34,6 +34,9 @@ class MalformedChain(Exception):
         self.detail = detail
         super().__init__(f"{cls.name}: {detail}")
 
+    def __reduce__(self):
+        return MalformedChain, (self.cls, self.detail)  # copies of the model core carry faults along
+
 
 @dataclass
 class Buffer:

@@ -15,7 +15,6 @@ return) is read from the memory view the core is given, which in co-simulation i
 """
 
 import copy
-import copyreg
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -27,15 +26,11 @@ from .constants import SuspendMode
 from .isr import IsrModel
 from .memory import ADDRESS_SPACE, OVERFLOW, DmaError, GuestMem
 from .params import Params
-from .regmap import FIELD_BY_NAME, VQ_STATE_FIELDS, fields_in_word, lanes_of, notify_queue
+from .regmap import VQ_STATE_FIELDS, fields_in_word, lanes_of, notify_queue
 from .ring import RingLayout, pending_heads, u16, vring_need_event
 from .status import decide_status_write, resumed_encoding, suspended_encoding
 
 ACTIVE_STATES = (St.INIT, St.RUNNING, St.SUSPENDING, St.SUSPENDED, St.RESUMING)
-
-# SPEC 4.7: a flight that holds a malformed chain is snapshotted at HALTED entry (`_retiring_ghost`); MalformedChain
-# takes two arguments, so tell deepcopy how to rebuild it.
-copyreg.pickle(MalformedChain, lambda error: (MalformedChain, (error.cls, error.detail)))
 
 
 class Mismatch(AssertionError):
@@ -571,12 +566,13 @@ class DeviceCore:
         self._set_quiesce(False)
         self._abandon_all()
         self.flush_owed += 1
+        if needs_reset and was_draining:
+            # SUS-12: the forced notifications of the aborted drain, decided as on a successful drain, before
+            # its latched queue resets (rule 8.4) and before the NEEDS_RESET configuration notification.
+            self._drain_irqs_due()
         self._perform_latched_queue_resets()
-        if needs_reset:
-            if was_draining:
-                self._drain_irqs_due()  # SUS-12: forced notifications before the config notification
-            if self.presented & c.S_DRIVER_OK:
-                self._owe_config_irq()
+        if needs_reset and self.presented & c.S_DRIVER_OK:
+            self._owe_config_irq()
         for q in self.queues:
             q.marked = False
         self.suspend_latched = False
@@ -995,7 +991,8 @@ class DeviceCore:
         if check_only:
             return
         q.event_due = False
-        q.fetch_due = True  # the re-read of avail.idx (rule 8.2)
+        q.fetch_due = True  # the re-read of avail.idx starts a new burst (rule 8.2)
+        q.known_avail = None
 
     def _scatter_write(self, event, check_only: bool) -> bool:
         for q in self.queues:

@@ -89,7 +89,7 @@ class Device:
     def run(self, max_steps: int = 100_000) -> int:
         """Step until nothing more can happen (or `max_steps`); returns the steps taken."""
         for taken in range(max_steps):
-            if not self.step() and not self.backend.pending:
+            if not self.step() and not self.backend.will_answer():
                 return taken
         return max_steps
 
