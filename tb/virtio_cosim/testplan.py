@@ -2,13 +2,12 @@
 
 Each entry is `{id, title, requirements: [...], tests: [...], covergroups: [...], seeds: N}`; an entry may carry
 `deferred: <reason>` instead of tests (MMIO until an issue schedules it).  A test is named by a pattern matched
-against pytest node ids (`*pattern*`, shell-style), so model tests are named by `test_file.py::test_name` and RTL
-tests by their id `<sim>/<paramset>/<module>.<test>`.
+against the test names of `collect_test_ids` (`*pattern*`, shell-style), so a pytest test is named by
+`test_file.py::test_name` (a prefix matches its parametrized cases) and a cocotb test by `<module>.<test>`.
 """
 
+import ast
 import fnmatch
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,13 +54,32 @@ def read_spec_ids(path: Path = SPEC_IDS_FILE) -> dict:
     return ids
 
 
-def collect_test_ids(paths=("tests",)) -> list:
-    """Every pytest node id of the suite (collection only, no test runs, no simulator needed)."""
-    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                             *paths], cwd=REPO_ROOT, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"pytest collection failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
-    return [line.strip() for line in result.stdout.splitlines() if "::" in line]
+def collect_test_ids(repo: Path = REPO_ROOT) -> list:
+    """The names of every test, read from the sources (no import, so no simulator or cocotb is needed):
+    `tests/<dir>/<file>.py::<function>` for each pytest function, and `<module>.<test>` for each cocotb test of
+    `tb/virtio_cosim/cocotb_*.py` (the tail of an RTL test id `<sim>/<paramset>/<module>.<test>`)."""
+    ids = []
+    for path in sorted((repo / "tests").rglob("test_*.py")):
+        rel = path.relative_to(repo).as_posix()
+        ids += [f"{rel}::{name}" for name in _functions(path, lambda f: f.name.startswith("test_"))]
+    for path in sorted((repo / "tb" / "virtio_cosim").glob("cocotb_*.py")):
+        ids += [f"{path.stem}.{name}" for name in _functions(path, _is_cocotb_test)]
+    return ids
+
+
+def _functions(path: Path, keep) -> list:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and keep(node)]
+
+
+def _is_cocotb_test(node) -> bool:
+    """An async function decorated with cocotb.test or the project's seeded_test."""
+    for deco in node.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if isinstance(node, ast.AsyncFunctionDef) and name in ("test", "seeded_test"):
+            return True
+    return False
 
 
 def matching_tests(pattern: str, test_ids: list) -> list:
