@@ -30,6 +30,7 @@ from cocotb_tools.runner import get_runner
 from virtio_golden.seeds import session_seed
 
 from . import toolchain
+from .coverage import ENV_TEST_DIR
 from .identity import ENV_PARAMSET, ENV_SIM, rerun_command, test_identity
 from .paths import BUILD_DIR
 
@@ -133,7 +134,8 @@ def run(
     results_xml = test_dir / "results.xml"
     log = test_dir / "sim.log"
     # cocotb's runner lets os.environ override extra_env, so the run's own values go into os.environ.
-    run_env = {"SEED": str(seed), "COCOTB_RANDOM_SEED": str(seed), ENV_SIM: sim, ENV_PARAMSET: paramset}
+    run_env = {"SEED": str(seed), "COCOTB_RANDOM_SEED": str(seed), ENV_SIM: sim, ENV_PARAMSET: paramset,
+               ENV_TEST_DIR: str(test_dir)}
     # Our COVERAGE=1 means RTL coverage; cocotb would read it as Python coverage of the testbench.
     run_env["COCOTB_USER_COVERAGE"] = os.environ.get("COCOTB_USER_COVERAGE", "0")
     try:

@@ -17,6 +17,7 @@ import cocotb
 
 from virtio_golden.seeds import session_seed, test_rng
 
+from .coverage import export_functional
 from .identity import ENV_PARAMSET, ENV_SIM, rerun_command, test_identity
 
 
@@ -31,7 +32,10 @@ def seeded_test(**test_options: Any) -> Callable:
             seed = session_seed()
             dut._log.info("seed %d, test %s (rerun: %s)", seed, test_id, rerun_command(test_id, seed, sim))
             rng: random.Random = test_rng(seed, test_id)
-            await func(dut, rng, *args, **kwargs)
+            try:
+                await func(dut, rng, *args, **kwargs)
+            finally:
+                export_functional()
 
         return cocotb.test(**test_options)(with_rng)
 
