@@ -42,16 +42,6 @@ def render(ids: list) -> str:
     return HEADER + "".join(f"{rid}\t{title.replace(chr(96), '')}\n" for rid, title in ids)
 
 
-def read_ids(path: Path = IDS_FILE) -> dict:
-    """{id: title} from docs/spec-ids.txt."""
-    result = {}
-    for line in path.read_text().splitlines():
-        if line and not line.startswith("#"):
-            rid, title = line.split("\t", 1)
-            result[rid] = title
-    return result
-
-
 def main(argv: list) -> int:
     check = "--check" in argv
     paths = [a for a in argv if not a.startswith("--")]

@@ -462,3 +462,16 @@ def queue_reset_values(params: Params, q: int) -> dict:
         "queue_avail_state": 0,
         "queue_used_state": 0,
     }
+
+
+# SPEC 4.6 test vectors: (event, old, new, expected)
+SPEC_4_6_VECTORS = [
+    (0, 0, 1, True),
+    (5, 3, 5, False),
+    (5, 3, 6, True),
+    (0xFFFF, 0xFFFF, 0x0000, True),
+    (10, 11, 12, False),
+    (0, 0xFFFE, 0x0001, True),
+    (2, 0xFFFE, 0x0001, False),
+    (7, 7, 7, False),
+]

@@ -6,22 +6,11 @@ from hypothesis import strategies as st
 
 from virtio_golden import constants as c
 from virtio_golden.ring import Descriptor, RingLayout, pending_heads, u16, vring_need_event
+from helpers import SPEC_4_6_VECTORS
 
 pytestmark = pytest.mark.model
 
 u16s = st.integers(0, 0xFFFF)
-
-# SPEC 4.6 test vectors: (event, old, new, expected)
-SPEC_4_6_VECTORS = [
-    (0, 0, 1, True),
-    (5, 3, 5, False),
-    (5, 3, 6, True),
-    (0xFFFF, 0xFFFF, 0x0000, True),
-    (10, 11, 12, False),
-    (0, 0xFFFE, 0x0001, True),
-    (2, 0xFFFE, 0x0001, False),
-    (7, 7, 7, False),
-]
 
 
 @pytest.mark.parametrize("event, old, new, expected", SPEC_4_6_VECTORS)

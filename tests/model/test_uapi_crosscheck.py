@@ -14,6 +14,7 @@ import pytest
 from virtio_golden import constants as c
 from virtio_golden import ring
 from virtio_golden.ring import RingLayout, u16, vring_need_event
+from helpers import SPEC_4_6_VECTORS
 
 pytestmark = pytest.mark.model
 
@@ -54,18 +55,6 @@ LAYOUT_AND_FLAG_FACTS = [
 ]
 
 EDGE_OLDS = [0, 1, 0x7FFF, 0x8000, 0xFFFE, 0xFFFF]
-
-# SPEC 4.6 test vectors: (event, old, new, expected)
-SPEC_4_6_VECTORS = [
-    (0, 0, 1, True),
-    (5, 3, 5, False),
-    (5, 3, 6, True),
-    (0xFFFF, 0xFFFF, 0x0000, True),
-    (10, 11, 12, False),
-    (0, 0xFFFE, 0x0001, True),
-    (2, 0xFFFE, 0x0001, False),
-    (7, 7, 7, False),
-]
 
 
 def edge_pairs() -> list[tuple[int, int]]:
