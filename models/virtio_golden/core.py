@@ -159,6 +159,8 @@ class DeviceCore:
         self.isr = IsrModel()
         self.owed_isr = 0                 # ISR bits decided but possibly not yet set by the RTL
         self.owed_irqs: list = []         # interrupt messages decided, not yet accepted (vectors)
+        self.owed_config: list = []       # the configuration-change ones among them
+        self.optional_irqs: list = []     # messages that may still arrive or may have been dropped
         self.queues = [Queue(size=p.QUEUE_SIZE_MAX) for _ in range(p.NUM_QUEUES)]
         self.live_tags: dict = {}
         self.resume_to: Optional[St] = None
@@ -183,33 +185,40 @@ class DeviceCore:
     def observe(self, event) -> Optional[int]:
         """Check one event against the allowed set and advance.  Returns the model's value for a RegRead."""
         handler = getattr(self, "_on_" + type(event).__name__)
-        timed = self._timed_transition_possible()
+        timed = self._timed_transitions()
         if not timed:
             result = handler(event)
         else:
-            # Rule 8.12 sets 7 and 10: a drain or resume may have ended unobserved.  Try the event in the current
-            # state first; if it is not allowed there, the transition must already have happened.
+            # Rule 8.12 sets 7, 9 and 10: a drain or a resume may have ended, or a known fault may have reached
+            # HALTED, unobserved.  Try the event in the current state first; if it is not allowed there, one of
+            # those transitions must already have happened.
             before = self._snapshot()
             try:
                 result = handler(event)
             except Mismatch as first:
-                self._restore(before)
-                self._complete_timed_transition()
-                try:
-                    result = handler(event)
-                except Mismatch as second:
+                allowed = [first.allowed]
+                for name in timed:
+                    self._restore(copy.deepcopy(before, self._memo()))
+                    self._complete_timed_transition(name)
+                    try:
+                        result = handler(event)
+                        break
+                    except Mismatch as later:
+                        allowed.append(f"after the {name}: {later.allowed}")
+                else:
                     self._restore(before)
-                    raise Mismatch(event, f"{first.allowed}; or, after the {timed} completes: {second.allowed}",
-                                   self._describe()) from None
+                    raise Mismatch(event, "; or ".join(allowed), self._describe()) from None
         if self.trace_sink is not None:
             if isinstance(event, ev.RegRead) and event.data is None:
                 event = ev.RegRead(event.addr, result)  # a replay checks the value the model returned
             self.trace_sink(event)
         return result
 
+    def _memo(self) -> dict:
+        return {id(self.mem): self.mem, id(self.params): self.params, id(self.trace_sink): self.trace_sink}
+
     def _snapshot(self):
-        return copy.deepcopy(self.__dict__, {id(self.mem): self.mem, id(self.params): self.params,
-                                             id(self.trace_sink): self.trace_sink})
+        return copy.deepcopy(self.__dict__, self._memo())
 
     def _restore(self, snapshot) -> None:
         self.__dict__.clear()
@@ -234,13 +243,14 @@ class DeviceCore:
 
     def _read_alternative(self, event: ev.RegRead, addr: int, model_value: int) -> int:
         """Rule 8.12 set 4 and the queue-reset transient: values the RTL may still show."""
-        if addr == c.CC_DEVICE_STATUS and self._timed_transition_possible():
-            after = self._snapshot()
-            self._complete_timed_transition()
-            flipped = self._read_word(addr)
-            if event.data == flipped:
-                return flipped
-            self._restore(after)
+        if addr == c.CC_DEVICE_STATUS:
+            before = self._snapshot()
+            for name in self._timed_transitions():
+                self._complete_timed_transition(name)
+                flipped = self._read_word(addr)
+                if event.data == flipped:
+                    return flipped
+                self._restore(copy.deepcopy(before, self._memo()))
         q = self.queue_select
         if addr == c.CC_QUEUE_NOTIF_CONFIG_DATA and q in self.queue_reset_transient:
             if event.data == model_value | 1 << 16:  # queue_reset still 1 while the RTL retires (SPEC 4.8)
@@ -368,6 +378,10 @@ class DeviceCore:
         elif name == "config_msix_vector":
             if configurable:
                 self.config_msix_vector = self._valid_vector(value)
+                if self.config_msix_vector == c.NO_VECTOR:  # a waiting message read at offer time is dropped
+                    self.optional_irqs += self.owed_config
+                    self.owed_irqs = [v for v in self.owed_irqs if v not in self.owed_config]
+                    self.owed_config = []
         else:
             q = self._selected()
             if q is not None:
@@ -463,9 +477,11 @@ class DeviceCore:
     def _complete_reset(self) -> None:
         applied = bool(self.cfg_pending)
         self._apply_cfg_pending()
-        owed_irqs = self.owed_irqs
+        # Rule 8.5: a message already offered retires, none is started after the write of 0; the core cannot see
+        # which waiting message was offered, so each may still arrive or be dropped.
+        optional = self.optional_irqs + self.owed_irqs
         self._reset_registers()
-        self.owed_irqs = owed_irqs  # messages offered before the write of 0 still retire (rule 8.5)
+        self.optional_irqs = optional
         self.cfg_dirty = applied
         self.state = St.INIT
 
@@ -490,18 +506,19 @@ class DeviceCore:
         self.quiesce = level
 
     # ------------------------------------------------------------------ timed transitions (rule 8.12 sets 7, 10)
-    def _timed_transition_possible(self) -> Optional[str]:
+    def _timed_transitions(self) -> list:
+        """Transitions whose moment the RTL chooses and that may have happened unobserved (rule 8.12)."""
+        names = []
         if self.state == St.RESUMING:
-            return "resume"
+            names.append("resume")
         if self.state == St.SUSPENDING and self._drain_empty() and not self.owed_irqs:
-            return "drain"
-        return None
+            names.append("drain")
+        if self._halt_evidence_allowed():
+            names.append("fault")
+        return names
 
-    def _complete_timed_transition(self) -> None:
-        if self.state == St.RESUMING:
-            self._complete_resume()
-        else:
-            self._complete_drain()
+    def _complete_timed_transition(self, name: str) -> None:
+        {"resume": self._complete_resume, "drain": self._complete_drain, "fault": self._raise_needs_reset}[name]()
 
     def _drain_empty(self) -> bool:
         """Nothing in flight: every remaining head is a race head whose chain was never walked (rule 8.1)."""
@@ -560,6 +577,10 @@ class DeviceCore:
 
     def _enter_halted(self, needs_reset: bool) -> None:
         was_draining = self.state == St.SUSPENDING
+        # Rule 8.12 set 8: a used-buffer notification decided but not delivered may be delivered or dropped.
+        used = [v for v in self.owed_irqs if v not in self.owed_config]
+        self.optional_irqs += used
+        self.owed_irqs = [v for v in self.owed_irqs if v in self.owed_config]
         self._ghost = self._retiring_ghost()
         self.state = St.HALTED
         self.resume_to = None
@@ -677,11 +698,23 @@ class DeviceCore:
         self.owed_isr |= c.ISR_CONFIG
         if self.msix_enable and self.config_msix_vector != c.NO_VECTOR:
             self.owed_irqs.append(self.config_msix_vector)
+            self.owed_config.append(self.config_msix_vector)
 
     def _on_Irq(self, event: ev.Irq) -> None:
-        if event.vector not in self.owed_irqs:
-            raise Mismatch(event, f"messages owed: {self.owed_irqs or 'none'}", self._describe())
-        self.owed_irqs.remove(event.vector)
+        vector = event.vector
+        if vector in self.owed_irqs:
+            self.owed_irqs.remove(vector)
+            if vector in self.owed_config:
+                self.owed_config.remove(vector)
+        elif self.owed_config and vector == self.config_msix_vector:
+            # SPEC 5.1 leaves open when the vector is read: at the decision or when the message is offered.
+            self.owed_irqs.remove(self.owed_config.pop(0))
+        elif vector in self.optional_irqs:
+            self.optional_irqs.remove(vector)
+        else:
+            raise Mismatch(event, f"messages owed: {self.owed_irqs or 'none'}"
+                                  f"{f', or maybe {self.optional_irqs}' if self.optional_irqs else ''}",
+                           self._describe())
 
     def settle_isr(self) -> None:
         """Owed ISR bits become set (the standalone face delivers at once)."""
@@ -715,19 +748,12 @@ class DeviceCore:
         if self.flush_owed:
             self.flush_owed -= 1
             return
-        if self._halt_evidence_allowed():
-            self._raise_needs_reset()
-            self.flush_owed -= 1
-            return
         raise Mismatch(event, "be_flush only at a reset, HALTED entry or queue reset", self._describe())
 
     def _on_Quiesce(self, event: ev.Quiesce) -> None:
         if event.level == self.quiesce:
             return
         if not event.level and self.state == St.SUSPENDING:
-            if self._halt_evidence_allowed() and not self._drain_empty():
-                self._raise_needs_reset()
-                return
             raise Mismatch(event, "be_quiesce stays high until the drain has ended", self._describe())
         raise Mismatch(event, f"be_quiesce {'high' if self.quiesce else 'low'} in {self.state.name}",
                        self._describe())
@@ -1125,4 +1151,5 @@ class DeviceCore:
     def owed(self) -> bool:
         """Whether a notification or flush is still owed (checked at the end of a co-simulation).  With MSI-X
         enabled an owed ISR bit is visible only to reads, so it is not counted."""
-        return bool(self.owed_irqs or self.flush_owed or self.owed_isr and not self.msix_enable)
+        unseen_isr = self.owed_isr & ~self.isr.value  # a bit already set cannot be seen to be set again
+        return bool(self.owed_irqs or self.flush_owed or unseen_isr and not self.msix_enable)

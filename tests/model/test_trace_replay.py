@@ -229,3 +229,50 @@ def test_r8_2_event_idx_requires_avail_event_before_the_scan():
         obs.observe(ev.DmaRead(0x2002, 2, bytes(2)))
     obs.observe(ev.DmaWrite(0x3000 + 4 + 8 * 8, bytes(2)))                 # avail_event = last_avail_idx = 0
     obs.observe(ev.DmaRead(0x2002, 2, bytes(2)))
+
+
+def test_r8_5_message_waiting_at_a_reset_may_arrive_or_be_dropped():
+    """Rule 8.5: an offered message retires, a waiting one is dropped; the observer cannot tell which it was."""
+    for delivered in (True, False):
+        obs, _ = running_observer()
+        obs.observe(ev.MsixEnable(True))
+        obs.observe(ev.RegWrite(c.CC_CONFIG_MSIX_VECTOR, 2, 0x3))
+        obs.observe(ev.DevCfgWrite(0, 7))                                   # a config change owes message 2
+        obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0, 0x1))                # reset before it is delivered
+        obs.observe(ev.BeFlush())
+        if delivered:
+            obs.observe(ev.Irq(2))
+            with pytest.raises(Mismatch, match="messages owed"):
+                obs.observe(ev.Irq(2))                                      # but never twice
+        obs.finish()
+
+
+def test_r8_12_config_vector_may_be_read_when_the_message_is_offered():
+    obs, _ = running_observer()
+    obs.observe(ev.MsixEnable(True))
+    obs.observe(ev.RegWrite(c.CC_CONFIG_MSIX_VECTOR, 1, 0x3))
+    obs.observe(ev.DevCfgWrite(0, 7))
+    obs.observe(ev.RegWrite(c.CC_CONFIG_MSIX_VECTOR, 2, 0x3))               # changed while the message waits
+    obs.observe(ev.Irq(2))
+    obs.finish()
+
+
+def test_r8_12_needs_reset_read_may_come_before_the_last_descriptor_read():
+    """A malformed chain being walked: the RTL may reach HALTED before the model saw every descriptor read
+    (rule 8.12 set 9: the NEEDS_RESET notification before or after the first status read that shows it)."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    mem.write(0x1030 + 12, (c.VIRTQ_DESC_F_NEXT).to_bytes(2, "little") + (9).to_bytes(2, "little"))  # next >= Q
+    mem.write(0x1000 + 16 * 9, bytes(16))
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))           # head 3 taken; its walk is bad
+    assert obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, 0x4F)) == 0x4F        # HALTED seen before the desc read
+    obs.observe(ev.BeFlush())
+    obs.observe(ev.Intx(True))                                              # the NEEDS_RESET notification
+    obs.finish()
+
+
+def test_r8_12_an_unexplained_needs_reset_is_a_mismatch():
+    obs, _ = running_observer()
+    with pytest.raises(Mismatch, match="read value"):
+        obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, 0x4F))
