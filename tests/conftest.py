@@ -4,6 +4,9 @@
   in the JUnit XML of every test; the fixture `rng` gives each test `test_rng(SEED, nodeid)`.
 - Hypothesis profiles: "ci" (default) and "nightly", chosen by env HYPOTHESIS_PROFILE; both draw from SEED.
 - SIM=verilator|icarus (env) keeps only the RTL tests of that simulator.
+- SEEDS=N (env, make nightly) repeats every random test N times with seeds derived from SEED
+  (virtio_cosim.regress_seeds): a testplan test using `rng` gets the parameter `seed_index`; an RTL repeat is a
+  CocotbCase with a seed_index. A repeat runs with SEED set to its own seed, which the JUnit XML records.
 """
 
 import os
@@ -13,6 +16,9 @@ import sys
 import pytest
 from hypothesis import settings
 
+from virtio_cosim import regress_seeds
+from virtio_cosim.regress_seeds import (ENV_SEED_INDEX, derive_seed, in_plan, model_seed_id, seed_count,
+                                        without_model_seed_id)
 from virtio_cosim.toolchain import SIMULATORS
 from virtio_golden.seeds import session_seed, test_rng
 
@@ -60,15 +66,58 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = [item for item in items if item not in other]
 
 
+def _seed_index_of(item: pytest.Item) -> int:
+    callspec = getattr(item, "callspec", None)
+    for name, value in (callspec.params.items() if callspec else ()):
+        if name == "seed_index":
+            return value
+        if isinstance(getattr(value, "seed_index", None), int):
+            return value.seed_index
+    return 0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session):
+    regress_seeds.collecting(True)  # SEEDS repeats exist in the collection only
+    try:
+        return (yield)
+    finally:
+        regress_seeds.collecting(False)
+
+
+@pytest.hookimpl(trylast=True)  # after the parametrize marks, so the seed id ends the node id
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rng" in metafunc.fixturenames and regress_seeds.requested_seeds():
+        nodeid = metafunc.definition.nodeid
+        count = seed_count([nodeid], random=in_plan(nodeid))
+        if count > 1:
+            metafunc.parametrize("seed_index", range(count), indirect=True, ids=model_seed_id)
+
+
 @pytest.fixture(autouse=True)
-def _record_seed(record_property) -> None:
-    record_property("seed", SEED)
+def _record_seed(request: pytest.FixtureRequest, record_property, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = _seed_index_of(request.node)
+    if index:
+        monkeypatch.setenv("SEED", str(derive_seed(SEED, index)))
+        monkeypatch.setenv(ENV_SEED_INDEX, str(index))
+        record_property("seed_index", index)
+    record_property("seed", derive_seed(SEED, index))
 
 
 @pytest.fixture
-def rng(request: pytest.FixtureRequest) -> random.Random:
-    """This test's own generator: the same SEED gives the same numbers, whatever else runs."""
-    return test_rng(SEED, request.node.nodeid)
+def seed_index(request: pytest.FixtureRequest) -> int:
+    """Which repeat of a random test this is (SEEDS=N); 0 when tests run once."""
+    return getattr(request, "param", 0)
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest, seed_index: int) -> random.Random:
+    """This test's own generator: the same SEED gives the same numbers, whatever else runs. Repeat k draws from
+    its own seed and the plain node id, so SEED=<that seed> reruns it alone."""
+    nodeid = request.node.nodeid
+    if "seed_index" in getattr(getattr(request.node, "callspec", None), "params", {}):
+        nodeid = without_model_seed_id(nodeid)
+    return test_rng(derive_seed(SEED, seed_index), nodeid)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int) -> None:

