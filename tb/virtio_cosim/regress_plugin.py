@@ -143,6 +143,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         runner = _runner()
         for run_dir in runner.RUN_DIRS if runner else ():
             item.user_properties.append(("run_dir", str(run_dir)))
+        if runner is not None:
+            runner.RUN_DIRS.clear()
         if runner is not None and item.config.getoption("regress_build_only") and _BUILDS in item.stash:
             before, start = item.stash[_BUILDS]
             for directory in sorted(set(runner._built) - before, key=str):
