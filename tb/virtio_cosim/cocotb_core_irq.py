@@ -13,7 +13,7 @@ from virtio_golden import constants as c
 from virtio_golden.constants import EngineState as St
 from virtio_golden.constants import SuspendMode
 
-from .core_tb import TIMEOUT, CoreTB, _b
+from .core_tb import TIMEOUT, CoreTB, is_high
 from .seeded import seeded_test
 
 RESUMING_MARGIN = 10
@@ -109,14 +109,14 @@ async def test_suspended_silence(dut, rng: random.Random) -> None:
     await devcfg_change(tb, rng)  # ISR bit 1, INTx
     await tb.write_status(0x1F)
     shown = await tb.poll_status(lambda s: s & c.S_SUSPEND)
-    assert _b(dut.intx)
+    assert is_high(dut.intx)
     await tb.set_msix(True)
     await tb.set_msix(False)
     await devcfg_change(tb, rng)
     await tb.cycles(4)
     assert await tb.read_isr() == c.ISR_CONFIG
     await devcfg_change(tb, rng)
-    assert await tb.read_isr() == 0 and not _b(dut.intx)
+    assert await tb.read_isr() == 0 and not is_high(dut.intx)
     await tb.write_status(shown | c.S_DRIVER_OK)
     await tb.settle()
     await tb.finish()
@@ -154,7 +154,7 @@ async def test_used_notify_routing(dut, rng: random.Random) -> None:
     assert await tb.read_isr() == 0 and not tb.monitor.irqs
     await tb.write_status(0x0F)
     await used_notify(tb, p.NUM_QUEUES - 1)
-    assert _b(dut.intx) and await tb.read_isr() == c.ISR_QUEUE and not tb.monitor.irqs
+    assert is_high(dut.intx) and await tb.read_isr() == c.ISR_QUEUE and not tb.monitor.irqs
     await used_notify(tb, p.NUM_QUEUES)  # past num_queues: dropped
     assert await tb.read_isr() == 0
 
@@ -235,7 +235,7 @@ async def test_aborted_drain_notifications(dut, rng: random.Random) -> None:
         if cause == "fault":
             await tb.fault_inj()
             await tb.cycles(2)
-            assert tb.state == St.HALTED and _b(dut.stop_req)
+            assert tb.state == St.HALTED and is_high(dut.stop_req)
             await used_notify(tb, 0)  # the forced notification of a marked queue
             await tb.cycles(10)
             assert tb.monitor.irqs == [0], f"only the forced notification before `stopped`: {tb.monitor.irqs}"
@@ -244,7 +244,7 @@ async def test_aborted_drain_notifications(dut, rng: random.Random) -> None:
             assert tb.monitor.irqs == [0, config_vector]
         else:
             await tb.write_status(0x8F)
-            assert tb.state == St.HALTED and not _b(dut.stop_req)
+            assert tb.state == St.HALTED and not is_high(dut.stop_req)
             tb.engine.hold_drain = False
             await tb.irq_quiet()
             assert not tb.monitor.irqs

@@ -7,13 +7,10 @@ engine ports (avail_take, used_publish), which the model has no events for, so i
 
 import random
 
-import cocotb
-
 from virtio_golden import constants as c
 from virtio_golden.constants import EngineState as St
-from virtio_golden.constants import SuspendMode
 
-from .core_tb import TIMEOUT, CoreTB, _u
+from .core_tb import TIMEOUT, CoreTB, value_of
 from .seeded import seeded_test
 
 RESUMING_MARGIN = 10  # cycles a register access takes without backpressure, with room to spare
@@ -95,7 +92,7 @@ async def test_live_counters(dut, rng: random.Random) -> None:
         await tb.select(q)
         q = await tb.read(c.CC_QUEUE_SELECT, 2)  # SUSPENDED_CFG_LOCK drops the select in SUSPENDED (B26)
         shown = await tb.read(c.CC_QUEUE_AVAIL_STATE)
-        ports = [_u(dut.last_avail_idx) >> 16 * q & 0xFFFF, _u(dut.shadow_used_idx) >> 16 * q & 0xFFFF]
+        ports = [value_of(dut.last_avail_idx) >> 16 * q & 0xFFFF, value_of(dut.shadow_used_idx) >> 16 * q & 0xFFFF]
         assert ports == expected[q], f"queue {q}: counters {ports}, expected {expected[q]}"
         assert shown == (ports[1] << 16 | ports[0] if p.VQ_STATE_REGS else 0)
 
@@ -253,10 +250,10 @@ async def test_kicks(dut, rng: random.Random) -> None:
     async def kicked(q: int, strb: int = 0x3) -> bool:
         await tb.write_strobed(c.BAR_NOTIFY + c.NOTIFY_OFF_MULTIPLIER * q, q, strb)
         await tb.cycles(1)
-        pending = _u(dut.kick_pending) >> q & 1
+        pending = value_of(dut.kick_pending) >> q & 1
         tb.engine.clear_kick(q)  # the engine reads avail.idx
         await tb.cycles(2)
-        assert not _u(dut.kick_pending) >> q & 1, "kick_clear clears kick_pending"
+        assert not value_of(dut.kick_pending) >> q & 1, "kick_clear clears kick_pending"
         return bool(pending)
 
     await tb.negotiate()
@@ -313,7 +310,7 @@ async def test_cfg_lock(dut, rng: random.Random) -> None:
                 break
             await access()
         if phase == "suspended":
-            assert _u(dut.kick_pending) & 1, "kicks latch whatever the lock"
+            assert value_of(dut.kick_pending) & 1, "kicks latch whatever the lock"
     tb.set_backpressure(True)
     await tb.settle()
     assert tb.state == St.RUNNING

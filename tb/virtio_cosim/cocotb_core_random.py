@@ -19,7 +19,7 @@ import random
 from virtio_golden import constants as c
 from virtio_golden.constants import EngineState as St
 
-from .core_tb import TIMEOUT, CoreTB, _b, _u
+from .core_tb import TIMEOUT, CoreTB, is_high, value_of
 from .seeded import seeded_test
 
 OPERATIONS = 1500
@@ -47,9 +47,11 @@ async def sync(tb: CoreTB) -> None:
 
 
 def selected_queue_resetting(tb: CoreTB) -> bool:
-    """The engine still works on the reset of the selected queue (qreset_req high)."""
+    """A reset of the selected queue is latched (SUS-17) or the engine still works on it (qreset_req high)."""
     selected = tb.observer.core.queue_select
-    return selected < tb.params.NUM_QUEUES and bool(_u(tb.dut.qreset_req) >> selected & 1)
+    if selected >= tb.params.NUM_QUEUES:
+        return False
+    return tb.observer.core.queues[selected].reset_latched or bool(value_of(tb.dut.qreset_req) >> selected & 1)
 
 
 async def queue_register_write(tb: CoreTB, rng: random.Random) -> None:
@@ -85,7 +87,7 @@ async def other_register_write(tb: CoreTB, rng: random.Random) -> None:
     elif choice == 1:
         await tb.write(c.CC_DEVICE_FEATURE_SELECT, rng.choice([0, 1, 2, rng.getrandbits(32)]))
     elif choice == 2:
-        if not tb.observer.core.owed_irqs and not _b(tb.dut.irq_valid):
+        if not tb.observer.core.owed_irqs and not is_high(tb.dut.irq_valid):
             await tb.write(c.CC_CONFIG_MSIX_VECTOR, rng.choice([rng.randrange(p.MSIX_VECTORS), c.NO_VECTOR]), 2)
     elif choice == 3:
         await tb.write_strobed(c.BAR_DEVICE_CFG + rng.randrange(0, p.DEV_CFG_SIZE + 4, 4), rng.getrandbits(32),
@@ -124,7 +126,7 @@ async def before_reset(tb: CoreTB) -> None:
 def aborted_drain_pending(tb: CoreTB) -> bool:
     """HALTED after a drain aborted by NEEDS_RESET, before the engine's `stopped`: its configuration interrupt is
     still to come (SUS-12)."""
-    return tb.state == St.HALTED and _b(tb.dut.stop_req)
+    return tb.state == St.HALTED and is_high(tb.dut.stop_req)
 
 
 @seeded_test(**TIMEOUT)
@@ -165,7 +167,7 @@ async def test_random(dut, rng: random.Random) -> None:
             await tb.eng_error()
         elif op == "msix":
             if not aborted_drain_pending(tb):
-                await tb.set_msix(not _b(dut.msix_enable))
+                await tb.set_msix(not is_high(dut.msix_enable))
         elif op == "hold":
             tb.engine.hold_drain = not tb.engine.hold_drain
         elif op == "wait":

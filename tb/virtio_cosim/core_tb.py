@@ -128,11 +128,11 @@ def random_pause(rng: random.Random, probability: float) -> Iterator[bool]:
         yield rng.random() < probability
 
 
-def _u(handle) -> int:
+def value_of(handle) -> int:
     return int(handle.value)  # a one-bit vector port ([0:0]) comes back as a single Logic
 
 
-def _b(handle) -> bool:
+def is_high(handle) -> bool:
     return bool(handle.value)
 
 
@@ -277,9 +277,9 @@ class EngineModel:
             await FallingEdge(dut.clk)
             self.cycle += 1
             now = self.cycle
-            state = _u(dut.state)
-            stop_req = _b(dut.stop_req)
-            if _b(dut.halt):  # abandon every chain; issued transactions retire (SUS-13, SUS-15)
+            state = value_of(dut.state)
+            stop_req = is_high(dut.stop_req)
+            if is_high(dut.halt):  # abandon every chain; issued transactions retire (SUS-13, SUS-15)
                 self.chains = []
                 self._avail_read_at.clear()
                 self._retire_until = now + self.rng.randint(0, self.RETIRE_MAX)
@@ -289,13 +289,13 @@ class EngineModel:
             if offering:
                 dut.used_notify_queue.value = self._notify[0]
 
-            self.resumes += _b(dut.resume)
+            self.resumes += is_high(dut.resume)
             kick_clear = 0
-            scan = _u(dut.scan)
+            scan = value_of(dut.scan)
             for q in _bits(scan, nq):
                 self.scans[q] += 1
             if state == St.RUNNING and self.serve_kicks:
-                pending = _u(dut.kick_pending) | scan
+                pending = value_of(dut.kick_pending) | scan
                 for q in _bits(pending, nq):
                     self._avail_read_at.setdefault(q, now + self.rng.randint(0, 4))
                 for q, due in list(self._avail_read_at.items()):
@@ -316,7 +316,7 @@ class EngineModel:
                 self.chains = [ch for ch in self.chains if ch.done_at > now]
             self._drive_stopped(stop_req, now)
 
-            qreq = _u(dut.qreset_req)
+            qreq = value_of(dut.qreset_req)
             self._qreset_answered &= qreq
             done = 0
             for q in _bits(qreq & ~self._qreset_answered, nq):
@@ -344,7 +344,7 @@ class EngineModel:
                                      f"{len(self.chains)} chain(s) in flight (SUS-05, SUS-06)")
             if offering:  # used_notify_ready as the coming edge sees it: the handshake
                 await RisingEdge(dut.clk)
-                if _b(dut.used_notify_ready):
+                if is_high(dut.used_notify_ready):
                     self._notify.popleft()
                     self.notified += 1
 
@@ -409,19 +409,26 @@ class Scoreboard:
             self.events += 1
             try:
                 self.observer.observe(event)
-            except Mismatch as mismatch:
-                core = self.observer.core
-                recent = "\n  ".join(repr(e) for e in self._history)
-                self.log.error("scoreboard: the golden model rejects %r in %s (messages owed %s, ISR %#x, ISR owed "
-                               "%#x, msix_enable %s); the last events were:\n  %s", event, core._describe(),
-                               core.owed_irqs, core.isr.value, core.owed_isr, core.msix_enable, recent)
-                raise mismatch
+            except Mismatch:
+                self._log_context(event)
+                raise
 
     def finish(self) -> None:
         self.feed()
         if self._queue:
             raise CheckerFailure(f"scoreboard: {len(self._queue)} event(s) still wait for read data at the end")
-        self.observer.finish()
+        try:
+            self.observer.finish()
+        except Mismatch:
+            self._log_context("the end of the test")
+            raise
+
+    def _log_context(self, rejected) -> None:
+        core = self.observer.core
+        recent = "\n  ".join(repr(e) for e in self._history)
+        self.log.error("scoreboard: the golden model rejects %r in %s (messages owed %s, ISR %#x, ISR owed %#x, "
+                       "msix_enable %s, flushes owed %d); the last events were:\n  %s", rejected, core._describe(),
+                       core.owed_irqs, core.isr.value, core.owed_isr, core.msix_enable, core.flush_owed, recent)
 
 
 def _is_status_write(event) -> bool:
@@ -475,9 +482,9 @@ class CoreMonitor:
 
     def _sample(self) -> dict:
         d = self.dut
-        return {"state": _u(d.state), "stop_req": _b(d.stop_req), "draining": _b(d.draining), "halt": _b(d.halt),
-                "stopped": _b(d.stopped), "intx": _b(d.intx), "msix": _b(d.msix_enable),
-                "irq_valid": _b(d.irq_valid), "qreset_req": _u(d.qreset_req)}
+        return {"state": value_of(d.state), "stop_req": is_high(d.stop_req), "draining": is_high(d.draining), "halt": is_high(d.halt),
+                "stopped": is_high(d.stopped), "intx": is_high(d.intx), "msix": is_high(d.msix_enable),
+                "irq_valid": is_high(d.irq_valid), "qreset_req": value_of(d.qreset_req)}
 
     async def _run(self) -> None:
         dut = self.dut
@@ -507,21 +514,21 @@ class CoreMonitor:
         self._sample_transition(s, prev)
 
         # Handshakes at this edge.
-        if _b(dut.irq_valid) and _b(dut.irq_ready):
-            self.irqs.append(_u(dut.irq_vector))
+        if is_high(dut.irq_valid) and is_high(dut.irq_ready):
+            self.irqs.append(value_of(dut.irq_vector))
             out.append(ev.Irq(self.irqs[-1]))
-        if self.reset_pending and _b(dut.s_axil_bvalid):
+        if self.reset_pending and is_high(dut.s_axil_bvalid):
             self.reset_pending = False
-        aw = _b(dut.s_axil_awvalid) and _b(dut.s_axil_awready)
-        w = _b(dut.s_axil_wvalid) and _b(dut.s_axil_wready)
-        ar = _b(dut.s_axil_arvalid) and _b(dut.s_axil_arready)
+        aw = is_high(dut.s_axil_awvalid) and is_high(dut.s_axil_awready)
+        w = is_high(dut.s_axil_wvalid) and is_high(dut.s_axil_wready)
+        ar = is_high(dut.s_axil_arvalid) and is_high(dut.s_axil_arready)
         if self.reset_pending and (aw or w or ar):
             raise CheckerFailure(f"SUS-13 monitor: a bus handshake (AW {aw}, W {w}, AR {ar}) was accepted while the "
                                  f"write of 0 to device_status is still pending")
         if aw:
-            self._aw = _u(dut.s_axil_awaddr)
+            self._aw = value_of(dut.s_axil_awaddr)
         if w:
-            self._w = (_u(dut.s_axil_wdata), _u(dut.s_axil_wstrb))
+            self._w = (value_of(dut.s_axil_wdata), value_of(dut.s_axil_wstrb))
         status_write = None
         if self._aw is not None and self._w is not None:  # the write takes effect at this edge
             write = ev.RegWrite(self._aw & ~3, *self._w)
@@ -531,20 +538,20 @@ class CoreMonitor:
                 status_write = write.data & 0xFF
                 self.status_writes.append((self.edge, status_write, s["state"]))
                 self.reset_pending = status_write == 0
-        if _b(dut.s_axil_rvalid) and _b(dut.s_axil_rready):
-            self._close_read(_u(dut.s_axil_rdata))
+        if is_high(dut.s_axil_rvalid) and is_high(dut.s_axil_rready):
+            self._close_read(value_of(dut.s_axil_rdata))
         if ar:
-            self._open_read = self._open(_u(dut.s_axil_araddr), s["state"])
+            self._open_read = self._open(value_of(dut.s_axil_araddr), s["state"])
             out.append(self._open_read)
 
         # Device-side inputs; a write of 0 still pending makes the core ignore faults (rule 8.12, SUS-15).
-        fault = _b(dut.fault_inj) or _b(dut.eng_error)
+        fault = is_high(dut.fault_inj) or is_high(dut.eng_error)
         if fault and not self.reset_pending:
             out.append((ev.FaultInj(), s["state"]))
         if fault and s["state"] in (St.HALTED, St.RESET_PENDING):
             sample_transition(f"{St(s['state']).name}:fault ignored", self.mode)
-        if _b(dut.devcfg_wr_valid):
-            out.append(ev.DevCfgWrite(_u(dut.devcfg_wr_addr), _u(dut.devcfg_wr_data)))
+        if is_high(dut.devcfg_wr_valid):
+            out.append(ev.DevCfgWrite(value_of(dut.devcfg_wr_addr), value_of(dut.devcfg_wr_data)))
         self._prev_status_write = status_write
         self._prev_fault = fault
 
@@ -688,7 +695,7 @@ class CoreTB:
             self._irq_task = cocotb.start_soon(self._drive_irq_ready())
         if self.use_scoreboard:
             self.scoreboard = Scoreboard(self.params, self.dut._log)
-            if _b(self.dut.msix_enable):  # an endpoint input: `rst` leaves it as it is
+            if is_high(self.dut.msix_enable):  # an endpoint input: `rst` leaves it as it is
                 self.scoreboard.observer.observe(ev.MsixEnable(True))
         self.monitor = CoreMonitor(self)
         self.monitor.start()
@@ -707,8 +714,8 @@ class CoreTB:
         """Planted fault: one used notification nobody decided, as soon as a queue with a vector runs with MSI-X."""
         while True:
             await RisingEdge(self.dut.clk)
-            vectors = _u(self.dut.q_msix_vector)
-            if self.state == St.RUNNING and _b(self.dut.msix_enable):
+            vectors = value_of(self.dut.q_msix_vector)
+            if self.state == St.RUNNING and is_high(self.dut.msix_enable):
                 for q in range(self.params.NUM_QUEUES):
                     if vectors >> 16 * q & 0xFFFF != c.NO_VECTOR:
                         self.engine.notify(q)
@@ -717,7 +724,7 @@ class CoreTB:
     # -- views
     @property
     def state(self) -> St:
-        return St(_u(self.dut.state))
+        return St(value_of(self.dut.state))
 
     @property
     def observer(self) -> Optional[Observer]:
@@ -817,7 +824,7 @@ class CoreTB:
         still owes its notifications (`stop_req` in HALTED, SUS-12)."""
         quiet = 0
         for _ in range(limit):
-            busy = _b(self.dut.irq_valid) or not self.engine.notify_idle or _b(self.dut.stop_req)
+            busy = is_high(self.dut.irq_valid) or not self.engine.notify_idle or is_high(self.dut.stop_req)
             quiet = 0 if busy else quiet + 1
             if quiet >= cycles:
                 return
@@ -913,8 +920,8 @@ class CoreTB:
         if devcfg is not None:
             assert await self.read_devcfg() == devcfg
         dut = self.dut
-        assert _u(dut.q_enable) == 0 and _u(dut.kick_pending) == 0 and _u(dut.negotiated_features) == 0
-        assert not _b(dut.intx) and not _b(dut.irq_valid) and self.state == St.INIT
+        assert value_of(dut.q_enable) == 0 and value_of(dut.kick_pending) == 0 and value_of(dut.negotiated_features) == 0
+        assert not is_high(dut.intx) and not is_high(dut.irq_valid) and self.state == St.INIT
 
     async def read_devcfg(self) -> bytes:
         """The device-specific configuration, word by word (device-config reads, rule 8.10)."""
@@ -945,7 +952,7 @@ class CoreTB:
         self.engine.hold_busy = False
         await self.irq_quiet()
         if self.scoreboard is not None:
-            if not _b(self.dut.msix_enable):
+            if not is_high(self.dut.msix_enable):
                 await self.read_isr()  # owed ISR bits must show now (an already-high INTx cannot)
             self.scoreboard.finish()
         elapsed = time.perf_counter() - self._started
