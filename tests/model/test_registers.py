@@ -383,8 +383,8 @@ def _field(name):
     return {f.name: f for f in COMMON_FIELDS}[name]
 
 
-@pytest.mark.parametrize("name", sorted(WRITABLE_PLAIN))
-@pytest.mark.parametrize("access", [1, 2])
+@pytest.mark.parametrize("name, access", [(name, access) for name in sorted(WRITABLE_PLAIN) for access in (1, 2)
+                                          if access <= _field(name).width])
 def test_s5_1_narrow_writes_every_field(name, access):
     """SPEC 5.1 / B25: 8- and 16-bit writes to every byte (pair) of a field update only those bytes; each byte lane
     reads back in its own lane with 8-, 16- and 32-bit reads.  driver_feature is writable before FEATURES_OK, the vq
@@ -392,8 +392,6 @@ def test_s5_1_narrow_writes_every_field(name, access):
     rig = Rig.init(features_ok=name != "driver_feature", queues=())
     rig.select(1)
     f = _field(name)
-    if f.width < access:
-        pytest.skip("access wider than the field")
     value = rig.read(f.offset, f.width) if f.width < 4 else rig.read(f.offset)
     pattern = 0x8C4A2E61 & ((1 << 8 * f.width) - 1)
     for off in range(0, f.width, access):
