@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 import cocotb
+from cocotb.triggers import FallingEdge, RisingEdge
 
 from virtio_golden import constants as c
 from virtio_golden.constants import EngineState as St
 from virtio_golden.constants import SuspendMode
 
-from .core_tb import TIMEOUT, CoreTB
+from .core_tb import TIMEOUT, CoreTB, is_high
 from .seeded import seeded_test
 
 INIT, RUNNING, SUSPENDING, SUSPENDED, RESUMING, HALTED = (St.INIT, St.RUNNING, St.SUSPENDING, St.SUSPENDED,
@@ -118,9 +119,10 @@ async def test_table(dut, rng: random.Random) -> None:
 
 @seeded_test(**TIMEOUT)
 async def test_fault_inj(dut, rng: random.Random) -> None:
-    """Rule 8.4 test hook, B23 (and B9/B15 for the aborted suspend and resume): fault_inj or eng_error in INIT,
-    RUNNING, SUSPENDING, SUSPENDED, RESUMING, HALTED and RESET_PENDING, with MSI-X on or off; the model judges P
-    (NEEDS_RESET, SUS-12 encodings) and the single configuration interrupt when DRIVER_OK is shown."""
+    """Rule 8.4 test hook, B23 (and B9/B15 for the aborted suspend and resume): fault_inj (MSI-X off) and eng_error
+    (MSI-X on) in INIT, RUNNING, SUSPENDING, SUSPENDED, RESUMING (when RESUME_LATENCY leaves room) and HALTED; the
+    model judges P (NEEDS_RESET, SUS-12 encodings) and the single configuration interrupt when DRIVER_OK is shown.
+    RESET_PENDING: test_reset_pending_fault."""
     tb = CoreTB(dut, rng)
     await tb.reset()
     p = tb.params
@@ -133,7 +135,7 @@ async def test_fault_inj(dut, rng: random.Random) -> None:
         reach.append(("SUSPENDED before DRIVER_OK", lambda: tb.to_suspended(before_driver_ok=True)))
     for name, bring in reach:
         for use_engine_error in (False, True):
-            await tb.set_msix(rng.random() < 0.5)
+            await tb.set_msix(use_engine_error)  # fault_inj with INTx, eng_error with MSI-X messages
             tb.set_backpressure(name != "RESUMING")
             await bring()
             assert tb.state.name == name.split()[0], f"{name}: reached {tb.state.name}"
@@ -149,8 +151,9 @@ async def test_fault_inj(dut, rng: random.Random) -> None:
 
 @seeded_test(**TIMEOUT)
 async def test_reset_pending_fault(dut, rng: random.Random) -> None:
-    """SUS-13, SUS-15: while a write of 0 waits for the engine (eng_idle low), fault_inj and eng_error are ignored;
-    the reset completes when the engine is idle and reads 0."""
+    """SUS-13, SUS-15, B8: while a write of 0 waits for the engine (eng_idle low), fault_inj and eng_error are
+    ignored; the reset completes when the engine is idle; a driver that writes ACKNOWLEDGE right after the write of 0
+    without polling (Linux virtio-mmio) has that write take effect."""
     tb = CoreTB(dut, rng)
     await tb.reset()
     await tb.to_running()
@@ -163,7 +166,64 @@ async def test_reset_pending_fault(dut, rng: random.Random) -> None:
     assert tb.state == St.RESET_PENDING
     tb.engine.hold_busy = False
     await task
-    assert await tb.status() == 0
+    await tb.write_status(c.S_ACKNOWLEDGE)
+    assert await tb.status() == c.S_ACKNOWLEDGE
+    await tb.finish()
+
+
+async def access_with(tb: CoreTB, access, handshake: tuple, side_input) -> int:
+    """A register access with a one-cycle side input (fault_inj, devcfg_wr_valid) high in the cycle whose edge takes
+    the access (rule 8.12 same-cycle order); without backpressure, AW and W go in the same cycle."""
+    dut = tb.dut
+    task = cocotb.start_soon(access)
+    while True:
+        await FallingEdge(dut.clk)
+        if all(is_high(getattr(dut, f"s_axil_{name}")) for name in handshake):
+            break
+    side_input.value = 1
+    await RisingEdge(dut.clk)
+    side_input.value = 0
+    return await task
+
+
+def write_with(tb: CoreTB, addr: int, value: int, size: int, side_input):
+    return access_with(tb, tb.write(addr, value, size), ("awvalid", "awready", "wvalid", "wready"), side_input)
+
+
+def read_with(tb: CoreTB, addr: int, side_input):
+    return access_with(tb, tb.read(addr), ("arvalid", "arready"), side_input)
+
+
+@seeded_test(**TIMEOUT)
+async def test_same_cycle_order(dut, rng: random.Random) -> None:
+    """Rule 8.12, rule 8.10: a register access takes effect before a fault or a device-side change in the same cycle:
+    W = 0x80 with a fault shows 0x8F and sends nothing; a write of 0 with a fault or a change is a reset (the change
+    applied silently after it); for a driver write and a device-side write of the same byte, the device wins; a
+    driver read returns the value before a same-cycle device-side write."""
+    tb = CoreTB(dut, rng)
+    tb.set_backpressure(False)
+    await tb.reset()
+    await tb.to_running()
+    await write_with(tb, c.CC_DEVICE_STATUS, 0x80, 1, dut.fault_inj)
+    assert await tb.status() == 0x8F
+    await tb.to_running()
+    await write_with(tb, c.CC_DEVICE_STATUS, 0, 1, dut.fault_inj)
+    assert await tb.status() == 0 and tb.state == St.INIT
+    await tb.to_running()
+    dut.devcfg_wr_addr.value = 0
+    dut.devcfg_wr_data.value = 0x1234_5678
+    await write_with(tb, c.CC_DEVICE_STATUS, 0, 1, dut.devcfg_wr_valid)
+    await tb.read_devcfg()  # the change applied at the reset, with a new generation on this first read
+    await tb.to_running()
+    before = await tb.read(c.BAR_DEVICE_CFG)
+    dut.devcfg_wr_data.value = before ^ 0xFFFF_FFFF
+    assert await read_with(tb, c.BAR_DEVICE_CFG, dut.devcfg_wr_valid) == before
+    assert await tb.read(c.BAR_DEVICE_CFG) == before ^ 0xFFFF_FFFF
+    if tb.params.DEV_CFG_SIZE > 8:  # words 2 and up are writable by the driver
+        dut.devcfg_wr_addr.value = 8
+        dut.devcfg_wr_data.value = 0xAAAA_AAAA
+        await write_with(tb, c.BAR_DEVICE_CFG + 8, 0x5555_5555, 4, dut.devcfg_wr_valid)
+        assert await tb.read(c.BAR_DEVICE_CFG + 8) == 0xAAAA_AAAA
     await tb.finish()
 
 

@@ -122,6 +122,18 @@ def sample_transition(transition: str, mode: str) -> None:
 
 # -- small helpers ---------------------------------------------------------------------------------------------------
 
+class Ports:
+    """The DUT's handles, each looked up once: cocotb's handle lookup costs more than the read on a per-cycle path."""
+
+    def __init__(self, dut):
+        self._dut = dut
+
+    def __getattr__(self, name: str):
+        handle = getattr(self._dut, name)
+        setattr(self, name, handle)
+        return handle
+
+
 def random_pause(rng: random.Random, probability: float) -> Iterator[bool]:
     """An endless seeded pause pattern for cocotbext-axi pause generators and irq_ready."""
     while True:
@@ -198,9 +210,10 @@ class EngineModel:
     """Plays the engine on the core's engine ports (docs/rtl-core.md "Engine-side contract").
 
     It works at the falling edge on the values of the current cycle, so it gates on `state` in the same cycle, as
-    the contract asks. Its chains are abstract: taken at a scan or a kick in RUNNING, finished after a delay (slower
-    in RUNNING than under `stop_req`); `stopped` rises a seeded delay after the last one is done. Under
-    `scoreboard` nothing it does reaches the register bus or the interrupts (`take_work` = False drops the chains).
+    the contract asks. Its chains are abstract: one or two are taken at each scan or served kick in RUNNING and
+    finished after a delay (shorter under `stop_req`); `stopped` rises a seeded delay after the last one is done.
+    The chains are never published and never notified on their own, so nothing of them reaches the register bus or
+    the interrupts: only the test API below drives avail_take, used_publish and used_notify_*.
     """
 
     RETIRE_MAX = 12           # cycles of "transactions retiring" after a halt pulse (eng_idle low meanwhile)
@@ -208,7 +221,7 @@ class EngineModel:
     QRESET_DELAY_MAX = 16
 
     def __init__(self, dut, rng: random.Random, num_queues: int, fault: str = ""):
-        self.dut = dut
+        self.dut = Ports(dut)
         self.rng = rng
         self.num_queues = num_queues
         self.early_stopped = fault == "early_stopped"
@@ -229,10 +242,11 @@ class EngineModel:
         self.scans = [0] * num_queues      # scan pulses seen per queue (entries into RUNNING, rule 8.7)
         self.resumes = 0                   # `resume` pulses seen
         self.serve_kicks = True            # clear kick_pending by "reading avail.idx" in RUNNING
+        self._driven: dict = {}
         for name in ("stopped", "eng_error", "kick_clear", "qreset_done", "avail_take", "used_publish",
                      "used_publish_idx", "used_notify_valid", "used_notify_queue"):
-            getattr(dut, name).value = 0
-        dut.eng_idle.value = 1
+            self._set(name, 0)
+        self._set("eng_idle", 1)
         self._task = None
 
     def start(self) -> None:
@@ -285,9 +299,9 @@ class EngineModel:
                 self._retire_until = now + self.rng.randint(0, self.RETIRE_MAX)
 
             offering = bool(self._notify)
-            dut.used_notify_valid.value = int(offering)
+            self._set("used_notify_valid", int(offering))
             if offering:
-                dut.used_notify_queue.value = self._notify[0]
+                self._set("used_notify_queue", self._notify[0])
 
             self.resumes += is_high(dut.resume)
             kick_clear = 0
@@ -304,10 +318,10 @@ class EngineModel:
                         kick_clear |= 1 << q
                         if self.take_work:
                             self.chains += [_Chain(q, now + self.rng.randint(20, 200))
-                                            for _ in range(self.rng.randint(0, 2))]
+                                            for _ in range(self.rng.randint(1, 2))]
             else:
                 self._avail_read_at.clear()
-            dut.kick_clear.value = kick_clear | self._pulses["kick_clear"]
+            self._set("kick_clear", kick_clear | self._pulses["kick_clear"])
 
             if stop_req and not self.early_stopped:  # drain: finish every chain soon (be_quiesce answers)
                 for chain in self.chains:
@@ -329,14 +343,12 @@ class EngineModel:
             for q in list(self._qreset_done_at):
                 if not qreq >> q & 1:
                     del self._qreset_done_at[q]
-            dut.qreset_done.value = done
-
-            dut.eng_idle.value = int(not self.chains and now >= self._retire_until and not offering
-                                     and not self.hold_busy)
-            dut.eng_error.value = self._pulses["eng_error"]
-            dut.avail_take.value = self._pulses["avail_take"]
-            dut.used_publish.value = self._pulses["used_publish"]
-            dut.used_publish_idx.value = sum(idx << 16 * q for q, idx in enumerate(self._publish_idx))
+            self._set("qreset_done", done)
+            self._set("eng_idle", int(not self.chains and now >= self._retire_until and not offering
+                                      and not self.hold_busy))
+            for name in ("eng_error", "avail_take", "used_publish"):
+                self._set(name, self._pulses[name])
+            self._set("used_publish_idx", sum(idx << 16 * q for q, idx in enumerate(self._publish_idx)))
             self._pulses = dict.fromkeys(self._pulses, 0)
 
             if state == St.SUSPENDED and self.chains:
@@ -348,18 +360,24 @@ class EngineModel:
                     self._notify.popleft()
                     self.notified += 1
 
+    def _set(self, name: str, value: int) -> None:
+        """Drive an input only when it changes (a write costs more than the comparison)."""
+        if self._driven.get(name) != value:
+            self._driven[name] = value
+            getattr(self.dut, name).value = value
+
     def _drive_stopped(self, stop_req: bool, now: int) -> None:
         """`stopped` rises a seeded delay after the drain is empty and stays high while `stop_req` is high."""
         if not stop_req:
             self._stopped_at = None
-            self.dut.stopped.value = 0
+            self._set("stopped", 0)
             return
         if self.early_stopped:
-            self.dut.stopped.value = 1
+            self._set("stopped", 1)
             return
         if self._stopped_at is None and not self.chains and not self.hold_drain and now >= self._retire_until:
             self._stopped_at = now + self.rng.randint(0, self.STOP_DELAY_MAX)
-        self.dut.stopped.value = int(self._stopped_at is not None and now >= self._stopped_at)
+        self._set("stopped", int(self._stopped_at is not None and now >= self._stopped_at))
 
 
 # -- the scoreboard ----------------------------------------------------------------------------------------------------
@@ -449,7 +467,7 @@ class CoreMonitor:
 
     def __init__(self, tb: "CoreTB"):
         self.tb = tb
-        self.dut = tb.dut
+        self.dut = Ports(tb.dut)
         self.mode = tb.params.mode.name
         self.nq = tb.params.NUM_QUEUES
         self.corrupt_read = tb.fault == "corrupt_read"
@@ -652,33 +670,35 @@ class CoreTB:
         self.engine = EngineModel(dut, rng, self.params.NUM_QUEUES, self.fault)
         self.monitor: Optional[CoreMonitor] = None
         self.config_vector: Optional[int] = None  # config_msix_vector programmed by negotiate(), if set
-        self._irq_pause: Iterator[bool] = iter(())
+        self._channels = (self.axil.write_if.aw_channel, self.axil.write_if.w_channel, self.axil.write_if.b_channel,
+                          self.axil.read_if.ar_channel, self.axil.read_if.r_channel)
+        self._backpressure = True
         self._irq_held = False
-        self._irq_task = None
         self._started = time.perf_counter()
-        self.set_backpressure(True)
+        cocotb.start_soon(self._drive_backpressure())
 
     # -- setup
     def set_backpressure(self, enabled: bool) -> None:
         """Seeded idle/backpressure on every AXI-Lite channel and on irq_ready, or none at all (for code that must
         land inside a short window, e.g. a default-length RESUMING)."""
-        channels = (self.axil.write_if.aw_channel, self.axil.write_if.w_channel, self.axil.write_if.b_channel,
-                    self.axil.read_if.ar_channel, self.axil.read_if.r_channel)
-        for channel in channels:
-            if enabled:
-                channel.set_pause_generator(random_pause(random.Random(self.rng.random()), 0.3))
-            else:
-                channel.clear_pause_generator()
-                channel.pause = False  # clearing the generator leaves its last value
-        self._irq_pause = random_pause(random.Random(self.rng.random()), 0.5 if enabled else 0.0)
+        self._backpressure = enabled
 
     def hold_irq(self, held: bool) -> None:
         """Keep irq_ready low (the endpoint accepts nothing) until released."""
         self._irq_held = held
 
-    async def _drive_irq_ready(self) -> None:
+    async def _drive_backpressure(self) -> None:
+        """One coroutine for every pause pattern (cheaper than cocotbext-axi's one per channel): each cycle, each
+        AXI-Lite channel pauses with probability 0.3 and irq_ready is low with probability 0.5."""
+        patterns = [random_pause(random.Random(self.rng.random()), p) for p in (0.3,) * len(self._channels) + (0.5,)]
+        irq_ready = None
         while True:
-            self.dut.irq_ready.value = int(not next(self._irq_pause) and not self._irq_held)
+            pauses = [next(pattern) and self._backpressure for pattern in patterns]
+            for channel, pause in zip(self._channels, pauses):
+                channel.pause = pause
+            ready = not pauses[-1] and not self._irq_held
+            if ready != irq_ready:
+                self.dut.irq_ready.value = irq_ready = ready
             await RisingEdge(self.dut.clk)
 
     async def reset(self) -> None:
@@ -691,8 +711,6 @@ class CoreTB:
         self.dut.rst.value = 0
         await RisingEdge(self.dut.clk)
         self.engine.start()
-        if self._irq_task is None:
-            self._irq_task = cocotb.start_soon(self._drive_irq_ready())
         if self.use_scoreboard:
             self.scoreboard = Scoreboard(self.params, self.dut._log)
             if is_high(self.dut.msix_enable):  # an endpoint input: `rst` leaves it as it is
@@ -930,13 +948,34 @@ class CoreTB:
 
     async def read_common(self) -> dict:
         """Every word of the common configuration for every queue (and past the last one), read back; the golden
-        model judges each value."""
+        model judges each value, and the engine-side configuration ports must show what the registers read."""
         words = {}
         for q in range(self.params.NUM_QUEUES + 1):
             await self.select(q)
-            for word in range(0, c.COMMON_CFG_LEN_VQ_STATE, 4):
-                words[q, word] = await self.read(word)
+            words[q] = {word: await self.read(word) for word in range(0, c.COMMON_CFG_LEN_VQ_STATE, 4)}
+            selected = words[q][c.CC_QUEUE_SELECT & ~3] >> 16  # SUSPENDED_CFG_LOCK may have kept the old one
+            if selected < self.params.NUM_QUEUES:
+                self.check_queue_ports(selected, words[q])
         return words
+
+    def check_queue_ports(self, q: int, words: dict) -> None:
+        """docs/rtl-core.md: the per-queue outputs (q_enable, q_size, q_msix_vector, q_desc, q_driver, q_device)
+        show the registers of queue q."""
+        dut = self.dut
+
+        def field(port, width: int) -> int:
+            return value_of(port) >> width * q & (1 << width) - 1
+
+        def address(lo: int) -> int:
+            return words[lo + 4] << 32 | words[lo]
+
+        shown = {"q_enable": field(dut.q_enable, 1), "q_size": field(dut.q_size, 16),
+                 "q_msix_vector": field(dut.q_msix_vector, 16), "q_desc": field(dut.q_desc, 64),
+                 "q_driver": field(dut.q_driver, 64), "q_device": field(dut.q_device, 64)}
+        expected = {"q_enable": words[c.CC_QUEUE_ENABLE] & 1, "q_size": words[c.CC_QUEUE_SIZE] & 0xFFFF,
+                    "q_msix_vector": words[c.CC_QUEUE_SIZE] >> 16, "q_desc": address(c.CC_QUEUE_DESC_LO),
+                    "q_driver": address(c.CC_QUEUE_DRIVER_LO), "q_device": address(c.CC_QUEUE_DEVICE_LO)}
+        assert shown == expected, f"queue {q}: engine ports {shown}, registers {expected}"
 
     def resuming_cycles_left(self) -> int:
         """Cycles until resume completion (RESUME_LATENCY after the accepted resume write); 0 outside RESUMING."""
