@@ -15,7 +15,7 @@ return) is read from the memory view the core is given, which in co-simulation i
 """
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from . import constants as c
@@ -165,7 +165,12 @@ class DeviceCore:
         self.live_tags: dict = {}
         self.resume_to: Optional[St] = None
         self.suspend_latched = False
-        self.queue_reset_transient: set = set()  # queues whose queue_reset may still read 1 (RTL retiring)
+        # queue index -> its registers while a queue reset runs (RUNNING, HALTED): the RTL shows them, with
+        # queue_reset = 1, until its outstanding transactions have retired (SPEC 4.8)
+        self.queue_reset_transient: dict = {}
+        # (marked queues, configuration notification due) of a drain aborted by NEEDS_RESET whose transactions
+        # may not have retired yet (SUS-12); dropped by a reset (rule 8.5)
+        self.aborted_drain_due: Optional[tuple] = None
 
     @property
     def mode(self) -> SuspendMode:
@@ -234,8 +239,8 @@ class DeviceCore:
         value = self._read_word(addr)
         if event.data is not None and event.data != value:
             value = self._read_alternative(event, addr, value)
-        elif addr == c.CC_QUEUE_NOTIF_CONFIG_DATA:
-            self.queue_reset_transient.discard(self.queue_select)  # the reset was seen complete
+        elif self.queue_select in self.queue_reset_transient and value != self._read_resetting(addr):
+            del self.queue_reset_transient[self.queue_select]  # the reset was seen complete
         if self._is_devcfg_read(addr) and self.cfg_dirty:  # SPEC 2.6, rule 8.10
             self.generation = u16(self.generation + 1) & 0xFF
             self.cfg_dirty = False
@@ -251,14 +256,19 @@ class DeviceCore:
                 if event.data == flipped:
                     return flipped
                 self._restore(copy.deepcopy(before, self._memo()))
-        q = self.queue_select
-        if addr == c.CC_QUEUE_NOTIF_CONFIG_DATA and q in self.queue_reset_transient:
-            if event.data == model_value | 1 << 16:  # queue_reset still 1 while the RTL retires (SPEC 4.8)
-                return event.data
-        if addr == c.CC_QUEUE_ENABLE and q in self.queue_reset_transient:
-            if event.data == model_value | 1:  # queue_enable still 1 until queue_reset reads 0
-                return event.data
+        if self.queue_select in self.queue_reset_transient and event.data == self._read_resetting(addr):
+            return event.data  # SPEC 4.8: the queue's registers, queue_reset = 1, until the reset is done
         raise Mismatch(event, f"read value {model_value:#010x}", self._describe())
+
+    def _read_resetting(self, addr: int) -> int:
+        """The word as the RTL shows it while the selected queue's reset still runs."""
+        qi = self.queue_select
+        done = self.queues[qi]
+        self.queues[qi] = self.queue_reset_transient[qi]
+        try:
+            return self._read_word(addr)
+        finally:
+            self.queues[qi] = done
 
     def _read_isr(self, event: ev.RegRead) -> int:
         """ISR read-to-clear (SPEC 5.1): bits the RTL may not have set yet are owed, not required."""
@@ -515,10 +525,13 @@ class DeviceCore:
             names.append("drain")
         if self._halt_evidence_allowed():
             names.append("fault")
+        if self.aborted_drain_due is not None:
+            names.append("aborted drain")
         return names
 
     def _complete_timed_transition(self, name: str) -> None:
-        {"resume": self._complete_resume, "drain": self._complete_drain, "fault": self._raise_needs_reset}[name]()
+        {"resume": self._complete_resume, "drain": self._complete_drain, "fault": self._raise_needs_reset,
+         "aborted drain": self.complete_aborted_drain}[name]()
 
     def _drain_empty(self) -> bool:
         """Nothing in flight: every remaining head is a race head whose chain was never walked (rule 8.1)."""
@@ -587,16 +600,29 @@ class DeviceCore:
         self._set_quiesce(False)
         self._abandon_all()
         self.flush_owed += 1
+        config_due = needs_reset and bool(self.presented & c.S_DRIVER_OK)
         if needs_reset and was_draining:
-            # SUS-12: the forced notifications of the aborted drain, decided as on a successful drain, before
-            # its latched queue resets (rule 8.4) and before the NEEDS_RESET configuration notification.
-            self._drain_irqs_due()
-        self._perform_latched_queue_resets()
-        if needs_reset and self.presented & c.S_DRIVER_OK:
+            # SUS-12: once the outstanding transactions have retired (a moment the RTL chooses), one forced
+            # notification per marked queue, then the NEEDS_RESET configuration notification; each is routed by
+            # msix_enable as it is at that moment (SPEC 5.1).
+            # A queue whose latched reset is performed at this entry notifies nothing afterwards (SPEC 4.8).
+            self.aborted_drain_due = ([qi for qi, q in enumerate(self.queues) if q.marked and not q.reset_latched],
+                                      config_due)
+        elif config_due:
             self._owe_config_irq()
+        self._perform_latched_queue_resets()
         for q in self.queues:
             q.marked = False
         self.suspend_latched = False
+
+    def complete_aborted_drain(self) -> None:
+        """The aborted drain's transactions have retired: its notifications are decided now (SUS-12)."""
+        marked, config_due = self.aborted_drain_due
+        self.aborted_drain_due = None
+        for qi in marked:
+            self._owe_used_irq(qi)
+        if config_due:
+            self._owe_config_irq()
 
     def _retiring_ghost(self) -> "DeviceCore":
         """A copy of the core as it was, against which transactions issued before a reset or HALTED retire."""
@@ -628,7 +654,7 @@ class DeviceCore:
     def _queue_reset(self, qi: int) -> None:
         q = self.queues[qi]
         if self.state in (St.RUNNING, St.HALTED):
-            self.queue_reset_transient.add(qi)  # the RTL may still retire this queue's transactions
+            self.queue_reset_transient[qi] = replace(q, reset_latched=True)  # reads as "reset running"
             self._ghost = self._retiring_ghost()
         self._abandon_queue(qi)
         self.flush_owed += 1

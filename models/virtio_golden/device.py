@@ -144,6 +144,8 @@ class Device:
     def _settle(self) -> None:
         """Deliver at once what the core now owes: interrupts, ISR bits, flush pulses, level changes."""
         core = self.core
+        if core.aborted_drain_due is not None:
+            core.complete_aborted_drain()  # every transaction of this engine retires at once
         while core.flush_owed:
             core.observe(ev.BeFlush())
             for pending in self.backend.pending:

@@ -151,12 +151,13 @@ def test_r8_12_observer_rejects_planted_fault(session, fault):
 
 # -- legal RTL choices the standalone device never makes ---------------------------------------------------------
 
-def running_observer(event_idx: bool = False, fetch_ahead: int = 4):
+def running_observer(event_idx: bool = False, fetch_ahead: int = 4, ring_reset: bool = False):
     """An observer and its memory with queue 0 (size 8) enabled and DRIVER_OK, built from register events."""
     params = Params(FETCH_AHEAD=fetch_ahead)
     mem = GuestMem()
     obs = Observer(params, mem)
     features = c.feature_mask(c.F_VERSION_1, params.F_SUSPEND_BIT) | (c.feature_mask(c.F_EVENT_IDX) if event_idx else 0)
+    features |= c.feature_mask(c.F_RING_RESET) if ring_reset else 0
     for addr, value, strb in [(c.CC_DEVICE_STATUS, 0x03, 0x1), (c.CC_DRIVER_FEATURE_SELECT, 0, 0xF),
                               (c.CC_DRIVER_FEATURE, features & 0xFFFF_FFFF, 0xF), (c.CC_DRIVER_FEATURE_SELECT, 1, 0xF),
                               (c.CC_DRIVER_FEATURE, features >> 32, 0xF), (c.CC_DEVICE_STATUS, 0x0B, 0x1),
@@ -276,3 +277,55 @@ def test_r8_12_an_unexplained_needs_reset_is_a_mismatch():
     obs, _ = running_observer()
     with pytest.raises(Mismatch, match="read value"):
         obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, 0x4F))
+
+
+def aborted_drain(obs) -> None:
+    """SUSPEND latched, then a fault while draining: HALTED with NEEDS_RESET and DRIVER_OK shown (SUS-12)."""
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))
+    obs.observe(ev.FaultInj())
+    obs.observe(ev.BeFlush())
+    assert obs.state == St.HALTED
+
+
+def test_sus12_aborted_drain_notification_is_routed_when_it_is_sent():
+    """The aborted drain's configuration notification follows the retirement of its transactions, a moment the
+    RTL chooses: MSI-X enabled in between routes it as a message (SPEC 5.1), exactly once."""
+    obs, _ = running_observer()
+    obs.observe(ev.RegWrite(c.CC_CONFIG_MSIX_VECTOR, 2, 0x3))
+    aborted_drain(obs)
+    obs.observe(ev.MsixEnable(True))
+    obs.observe(ev.Irq(2))
+    with pytest.raises(Mismatch, match="messages owed"):
+        obs.observe(ev.Irq(2))
+    assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2                  # ISR bit 1 in both cases
+    obs.finish()
+
+
+def test_sus12_aborted_drain_sets_isr_again_after_an_earlier_change_was_read():
+    """ISR bit 1 already set by an earlier change: a read before the aborted drain's notification clears it, the
+    notification sets it again, and only once."""
+    obs, _ = running_observer()
+    obs.observe(ev.DevCfgWrite(0, 7))                                       # ISR bit 1 set in RUNNING
+    aborted_drain(obs)
+    assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2                  # the earlier change
+    assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2                  # the NEEDS_RESET notification
+    with pytest.raises(Mismatch, match="ISR"):
+        obs.observe(ev.RegRead(c.BAR_ISR, 0x2))
+    obs.finish()
+
+
+def test_s4_8_queue_registers_hold_until_the_queue_reset_is_done():
+    """A queue reset in RUNNING: the queue's registers, queue_reset = 1, until the RTL has retired its
+    transactions; once a read shows the reset done, the old values are gone."""
+    obs, _ = running_observer(ring_reset=True)
+    obs.observe(ev.RegWrite(c.CC_QUEUE_RESET & ~3, 1 << 16, 0xC))
+    obs.observe(ev.BeFlush())
+    size_8 = c.NO_VECTOR << 16 | 8                                          # queue_msix_vector | queue_size
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_SIZE, size_8)) == size_8       # size 8 still shown
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_RESET & ~3, 1 << 16)) == 1 << 16
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_RESET & ~3, 0)) == 0           # done
+    size_max = obs.core.params.QUEUE_SIZE_MAX
+    with pytest.raises(Mismatch, match="read value"):
+        obs.observe(ev.RegRead(c.CC_QUEUE_SIZE, size_8))
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_SIZE, None)) & 0xFFFF == size_max
+    obs.finish()
