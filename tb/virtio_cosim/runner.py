@@ -80,6 +80,10 @@ def env_flag(name: str) -> bool:
 
 def build_dir(sim: str, paramset: str, toplevel: str) -> Path:
     variant = "+waves" * env_flag("WAVES") + "+cov" * (env_flag("COVERAGE") and sim == "verilator")
+    if sim == "icarus":
+        # cocotb rebuilds an Icarus image on every build() call: one folder per xdist worker, so no worker
+        # rewrites sim.vvp under another one's running vvp (seen as a vvp stuck at time 0, growing without bound)
+        variant += f"+{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     return BUILD_DIR / sim / paramset / "_build" / f"{toplevel}{variant}"
 
 

@@ -35,7 +35,19 @@ def test_build_folders_separate_waves_and_coverage(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("WAVES", "1")
     monkeypatch.setenv("COVERAGE", "1")
     assert runner.build_dir("verilator", "default", "top") == plain.with_name("top+waves+cov")
-    assert runner.build_dir("icarus", "default", "top").name == "top+waves"  # no code coverage on Icarus
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert runner.build_dir("icarus", "default", "top").name == "top+waves+main"  # no code coverage on Icarus
+
+
+def test_icarus_builds_are_per_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cocotb rebuilds an Icarus image at every build(): xdist workers must not share one (a vvp whose sim.vvp
+    is rewritten under it hangs at time 0)."""
+    monkeypatch.delenv("WAVES", raising=False)
+    folders = set()
+    for worker in ("gw0", "gw1"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        folders.add(runner.build_dir("icarus", "default", "top"))
+    assert len(folders) == 2
 
 
 def test_a_bad_waves_value_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
