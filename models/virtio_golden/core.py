@@ -93,6 +93,7 @@ class Queue:
     elems_unpublished: int = 0            # used elements written but not yet covered by used.idx
     decision: Optional[tuple] = None      # (old, new): a used.idx write awaiting its decision read (rule 8.3)
     marked: bool = False                  # "published since the request" (SUS-21)
+    idx_read_may_retire: bool = False     # one avail.idx read issued before the fetch stop may still return
 
     def layout(self) -> RingLayout:
         return RingLayout(self.desc, self.driver, self.device, self.size)
@@ -500,6 +501,7 @@ class DeviceCore:
         self.suspend_latched = True
         for q in self.queues:
             q.marked = False
+            q.idx_read_may_retire = q.enabled
             q.fetch_due = q.event_due = False  # known_avail stays: it bounds the race heads (rule 8.1)
             if q.decision is not None:
                 q.decision = None
@@ -901,6 +903,11 @@ class DeviceCore:
                "walked, gather reads inside readable buffers of walked chains"
 
     def _avail_idx_read(self, event, qi: int, q: Queue, check_only: bool) -> None:
+        if self.state == St.SUSPENDING and q.idx_read_may_retire:
+            # Rule 8.12 set 1: a read issued before the fetch stop returned after it; its value is ignored.
+            if not check_only:
+                q.idx_read_may_retire = False
+            return
         if not self._fetch_allowed() or q.event_due:
             why = "avail_event must be written first (rule 8.2)" if q.event_due else "no fetch after the stop"
             raise Mismatch(event, why, self._describe())
@@ -972,7 +979,8 @@ class DeviceCore:
         if check_only:
             return True
         flight.raced = False
-        flight.desc_pending = [r for r in flight.desc_pending if r not in covered]
+        for read in dict.fromkeys(covered):  # a looping walk reads an entry again: one read covers it once
+            flight.desc_pending.remove(read)
         if not flight.desc_pending and flight.fault is not None:
             self._raise_needs_reset()
         return True

@@ -329,3 +329,31 @@ def test_s4_8_queue_registers_hold_until_the_queue_reset_is_done():
         obs.observe(ev.RegRead(c.CC_QUEUE_SIZE, size_8))
     assert obs.observe(ev.RegRead(c.CC_QUEUE_SIZE, None)) & 0xFFFF == size_max
     obs.finish()
+
+
+def test_s4_7_loop_is_found_after_q_descriptor_reads():
+    """A two-descriptor loop on a queue of 8: the walk reads Q = 8 descriptors, each entry several times, and only
+    then is it a loop (SPEC 4.7); each read of an entry counts once."""
+    obs, mem = running_observer()
+    post_chains(mem, [0])
+    for index, other in ((0, 1), (1, 0)):
+        mem.write(0x1000 + 16 * index, (0x8000).to_bytes(8, "little") + (4).to_bytes(4, "little")
+                  + c.VIRTQ_DESC_F_NEXT.to_bytes(2, "little") + other.to_bytes(2, "little"))
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, bytes(2)))                            # head 0 taken
+    for n in range(8):
+        assert obs.state == St.RUNNING, f"halted after {n} of 8 descriptor reads"
+        addr = 0x1000 + 16 * (n % 2)
+        obs.observe(ev.DmaRead(addr, 16, mem.read(addr, 16)))
+    assert obs.state == St.HALTED
+
+
+def test_r8_1_avail_idx_read_issued_before_the_stop_may_return_after_it():
+    """Rule 8.12 set 1: its value is ignored; a second one would be a fetch after the stop."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))                 # SUSPEND latched
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))           # issued before, returned after
+    assert obs.core.queues[0].last_avail == 0
+    with pytest.raises(Mismatch, match="no fetch after the stop"):
+        obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
