@@ -7,7 +7,7 @@
     await tb.finish()                      # owed interrupts delivered, observer.finish(), speed logged
 
 Pieces (docs/rtl-core.md is the port and timing reference):
-- `AxilRegBus`, `CycleClock`: the driver's RegBus and Clock over cocotbext-axi and clock edges; guest memory is a
+- `AxilRegBus`, `CycleClock` (tb_common.py): the driver's RegBus and Clock over cocotbext-axi and clock edges; guest memory is a
   plain `GuestMem` (the core does no DMA).
 - `EngineModel`: answers `stop_req` with `stopped` after a seeded delay once its abstract chains in flight are done,
   `qreset_req` with `qreset_done`, keeps `eng_idle`, clears `kick_pending`, can pulse `eng_error`, send used
@@ -18,7 +18,7 @@ Pieces (docs/rtl-core.md is the port and timing reference):
     exactly in SUSPENDING (plus the aborted-drain window of docs/rtl-core.md), an interrupt started or a new ISR bit
     while SUSPENDED (SUS-25);
   * samples the `status` covergroup.
-- `Scoreboard`: replays every event into `virtio_golden.observer.Observer`, which compares every read-back and every
+- `Scoreboard` (tb_common.py, shared with dev_tb.py): replays every event into `virtio_golden.observer.Observer`, which compares every read-back and every
   interrupt and raises `Mismatch` naming the allowed set.
 
 The core has no datapath, so the observer sees no DMA: in scoreboard-checked tests the engine model publishes,
@@ -38,14 +38,13 @@ import random
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, Timer
 from cocotb_coverage.coverage import CoverCross, CoverPoint
 from cocotbext.axi import AxiLiteBus, AxiLiteMaster
-from cocotbext.axi.axil_channels import AxiLiteAWTransaction, AxiLiteWTransaction
 
 from virtio_golden import constants as c
 from virtio_golden import events as ev
@@ -53,11 +52,13 @@ from virtio_golden.constants import EngineState as St
 from virtio_golden.constants import SuspendMode, WriteClass
 from virtio_golden.driver import Driver
 from virtio_golden.memory import GuestMem, MemAllocator
-from virtio_golden.observer import Mismatch, Observer
+from virtio_golden.observer import Observer
 from virtio_golden.params import Params
 from virtio_golden.status import classify_write
 
 from .identity import ENV_PARAMSET
+from .tb_common import (AxilRegBus, CheckerFailure, CycleClock, Ports, Scoreboard, _OpenRead, is_high,
+                        is_status_write, random_pause, value_of)
 
 TOPLEVEL = "virtio_core_tb_top"
 CLOCK_PERIOD_NS = 10
@@ -120,82 +121,8 @@ def sample_transition(transition: str, mode: str) -> None:
     """A transition not caused by a status write (rule 8.4, second table), or a fault ignored."""
 
 
-# -- small helpers ---------------------------------------------------------------------------------------------------
-
-class Ports:
-    """The DUT's handles, each looked up once: cocotb's handle lookup costs more than the read on a per-cycle path."""
-
-    def __init__(self, dut):
-        self._dut = dut
-
-    def __getattr__(self, name: str):
-        handle = getattr(self._dut, name)
-        setattr(self, name, handle)
-        return handle
-
-
-def random_pause(rng: random.Random, probability: float) -> Iterator[bool]:
-    """An endless seeded pause pattern for cocotbext-axi pause generators and irq_ready."""
-    while True:
-        yield rng.random() < probability
-
-
-def value_of(handle) -> int:
-    return int(handle.value)  # a one-bit vector port ([0:0]) comes back as a single Logic
-
-
-def is_high(handle) -> bool:
-    return bool(handle.value)
-
-
 def _bits(value: int, width: int) -> list:
     return [q for q in range(width) if value >> q & 1]
-
-
-class CheckerFailure(AssertionError):
-    """A testbench checker (not the observer) saw a behaviour the spec forbids."""
-
-
-# -- the driver's interfaces over the bus ------------------------------------------------------------------------------
-
-class AxilRegBus:
-    """`virtio_golden.driver.RegBus` over cocotbext-axi's AxiLiteMaster: reads fetch the whole word and extract the
-    field's lanes; writes put the value in its byte lanes with matching WSTRB. A write of 0 to device_status
-    returns when BVALID comes, which the core holds back until the reset is done (SUS-13)."""
-
-    def __init__(self, master: AxiLiteMaster):
-        self.master = master
-
-    async def read(self, addr: int, size: int = 4) -> int:
-        _check_access(addr, size)
-        word = int.from_bytes((await self.master.read(addr & ~3, 4)).data, "little")
-        return word >> 8 * (addr & 3) & (1 << 8 * size) - 1
-
-    async def write(self, addr: int, value: int, size: int = 4) -> None:
-        _check_access(addr, size)
-        await self.master.write(addr, (value & (1 << 8 * size) - 1).to_bytes(size, "little"))
-
-    async def write_strobed(self, word_addr: int, data: int, strb: int) -> None:
-        """One write with any WSTRB (SPEC 5.1 byte lanes), straight on the master's channels."""
-        channels = self.master.write_if
-        await channels.aw_channel.send(AxiLiteAWTransaction(awaddr=word_addr & ~3, awprot=0))
-        await channels.w_channel.send(AxiLiteWTransaction(wdata=data & 0xFFFF_FFFF, wstrb=strb & 0xF))
-        await channels.b_channel.recv()
-
-
-def _check_access(addr: int, size: int) -> None:
-    if size not in (1, 2, 4) or addr % size:
-        raise ValueError(f"register access of {size} bytes at {addr:#x} is not naturally aligned (SPEC 5.1)")
-
-
-class CycleClock:
-    """`virtio_golden.driver.Clock`: wait(n) is n clock cycles."""
-
-    def __init__(self, clk):
-        self.clk = clk
-
-    async def wait(self, n: int) -> None:
-        await ClockCycles(self.clk, n)
 
 
 # -- the engine ------------------------------------------------------------------------------------------------------
@@ -380,83 +307,6 @@ class EngineModel:
         self._set("stopped", int(self._stopped_at is not None and now >= self._stopped_at))
 
 
-# -- the scoreboard ----------------------------------------------------------------------------------------------------
-
-@dataclass
-class _OpenRead:
-    """A read accepted at its AR handshake whose data the R handshake has not returned yet."""
-
-    addr: int
-    data: Optional[int] = None
-    isr_must_be_zero: bool = False
-
-
-class Scoreboard:
-    """Feeds the observed events to the golden model's observer in bus order (rule 8.12). A read blocks the events
-    behind it until its data has come back, so every event is judged in the state its own edge left."""
-
-    HISTORY = 16
-
-    def __init__(self, params: Params, log):
-        self.observer = Observer(params)
-        self.mode = params.mode.name
-        self.log = log
-        self._queue: deque = deque()
-        self._history: deque = deque(maxlen=self.HISTORY)
-        self.reads_checked = 0
-        self.events = 0
-
-    def push(self, item) -> None:
-        self._queue.append(item)
-
-    def feed(self) -> None:
-        while self._queue:
-            item = self._queue[0]
-            if isinstance(item, _OpenRead):
-                if item.data is None:
-                    return
-                event = ev.RegRead(item.addr, item.data)
-                self.reads_checked += 1
-            else:
-                event, state = item
-                if _is_status_write(event):
-                    cls = classify_write(event.data & 0xFF, self.observer.core.presented)
-                    sample_status_write(St(state).name, cls.name, self.mode)
-            self._queue.popleft()
-            self._history.append(event)
-            self.events += 1
-            try:
-                self.observer.observe(event)
-            except Mismatch:
-                self._log_context(event)
-                raise
-
-    def finish(self) -> None:
-        self.feed()
-        if self._queue:
-            raise CheckerFailure(f"scoreboard: {len(self._queue)} event(s) still wait for read data at the end")
-        try:
-            self.observer.finish()
-        except Mismatch:
-            self._log_context("the end of the test")
-            raise
-
-    def _log_context(self, rejected) -> None:
-        core = self.observer.core
-        recent = "\n  ".join(repr(e) for e in self._history)
-        self.log.error("scoreboard: the golden model rejects %r in %s (messages owed %s, ISR %#x, ISR owed %#x, "
-                       "msix_enable %s, flushes owed %d); the last events were:\n  %s", rejected, core._describe(),
-                       core.owed_irqs, core.isr.value, core.owed_isr, core.msix_enable, core.flush_owed, recent)
-
-
-def _is_status_write(event) -> bool:
-    return isinstance(event, ev.RegWrite) and event.addr & ~3 == c.CC_DEVICE_STATUS and bool(event.strb & 1)
-
-
-def _is_reset_write(event) -> bool:
-    return _is_status_write(event) and event.data & 0xFF == 0
-
-
 # -- the monitor -------------------------------------------------------------------------------------------------------
 
 class CoreMonitor:
@@ -552,7 +402,7 @@ class CoreMonitor:
             write = ev.RegWrite(self._aw & ~3, *self._w)
             self._aw = self._w = None
             out.append((write, s["state"]))
-            if _is_status_write(write):
+            if is_status_write(write):
                 status_write = write.data & 0xFF
                 self.status_writes.append((self.edge, status_write, s["state"]))
                 self.reset_pending = status_write == 0
@@ -712,13 +562,17 @@ class CoreTB:
         await RisingEdge(self.dut.clk)
         self.engine.start()
         if self.use_scoreboard:
-            self.scoreboard = Scoreboard(self.params, self.dut._log)
+            self.scoreboard = Scoreboard(self.params, self.dut._log, on_status_write=self._sample_status_write)
             if is_high(self.dut.msix_enable):  # an endpoint input: `rst` leaves it as it is
                 self.scoreboard.observer.observe(ev.MsixEnable(True))
         self.monitor = CoreMonitor(self)
         self.monitor.start()
         if self.fault == "extra_irq":
             cocotb.start_soon(self._extra_irq())
+
+    def _sample_status_write(self, write: ev.RegWrite, state: int, presented: int) -> None:
+        cls = classify_write(write.data & 0xFF, presented)
+        sample_status_write(St(state).name, cls.name, self.mode.name)
 
     async def planted_bus_during_reset(self) -> None:
         """Planted fault `bus_during_reset`: `rst` pulses under the pending write of 0, unknown to the monitors, and
