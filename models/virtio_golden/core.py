@@ -93,7 +93,10 @@ class Queue:
     elems_unpublished: int = 0            # used elements written but not yet covered by used.idx
     decision: Optional[tuple] = None      # (old, new): a used.idx write awaiting its decision read (rule 8.3)
     marked: bool = False                  # "published since the request" (SUS-21)
-    idx_read_may_retire: bool = False     # one avail.idx read issued before the fetch stop may still return
+    # Rule 8.12 sets 1 and 6: transactions issued before the SUSPEND latch that may still complete after it
+    idx_read_may_retire: bool = False     # one avail.idx read (its value is ignored)
+    event_write_may_retire: bool = False  # the avail_event write that was due
+    decision_read_may_retire: bool = False  # the decision read of a decision dropped at the latch
 
     def layout(self) -> RingLayout:
         return RingLayout(self.desc, self.driver, self.device, self.size)
@@ -502,7 +505,9 @@ class DeviceCore:
         for q in self.queues:
             q.marked = False
             q.idx_read_may_retire = q.enabled
+            q.event_write_may_retire = q.event_due
             q.fetch_due = q.event_due = False  # known_avail stays: it bounds the race heads (rule 8.1)
+            q.decision_read_may_retire = q.decision is not None
             if q.decision is not None:
                 q.decision = None
                 q.marked = True
@@ -1004,6 +1009,10 @@ class DeviceCore:
         return False
 
     def _decision_read(self, event, qi: int, q: Queue, check_only: bool) -> None:
+        if self.state == St.SUSPENDING and q.decision_read_may_retire:
+            if not check_only:
+                q.decision_read_may_retire = False  # its decision was dropped at the latch (SUS-21)
+            return
         if self.state != St.RUNNING:
             raise Mismatch(event, "avail.flags / used_event are read only in RUNNING (SUS-21)", self._describe())
         if check_only or q.decision is None:
@@ -1043,6 +1052,10 @@ class DeviceCore:
                               "used.idx and avail_event", self._describe())
 
     def _avail_event_write(self, event, q: Queue, check_only: bool) -> None:
+        if self.state == St.SUSPENDING and q.event_write_may_retire:
+            if not check_only:
+                q.event_write_may_retire = False  # issued before the latch (rule 8.12 set 1)
+            return
         value = int.from_bytes(event.data, "little")
         if self.state != St.RUNNING or not self.event_idx or not q.event_due or value != q.last_avail:
             raise Mismatch(event, f"avail_event = last_avail_idx {q.last_avail:#x} after a burst that took a head "

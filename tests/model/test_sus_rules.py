@@ -1112,7 +1112,8 @@ def _publish_one(core, mem, lay, n: int, event_idx: bool):
 def test_sus21_decision_pending_at_latch_dropped_replaced_by_one_forced(event_idx):
     """SUS-21 / rule 8.3 / B21: a used.idx write made in RUNNING whose decision read (avail.flags, or used_event with
     EVENT_IDX) has not returned when SUSPEND is latched: the decision is dropped, the queue is marked, exactly one
-    forced notification is sent, and the decision read is no longer allowed."""
+    forced notification is sent; the decision read, outstanding at the latch, may still return once and decides
+    nothing, and no other decision read is allowed."""
     core, mem, lay, wr = _core_rig(event_idx)
     if event_idx:
         # The first used.idx write after enable notifies unconditionally (4.6, Q16); use the second one.
@@ -1128,7 +1129,9 @@ def test_sus21_decision_pending_at_latch_dropped_replaced_by_one_forced(event_id
     assert core.state == St.SUSPENDING
     assert core.owed_irqs == [0]
     decision_addr = lay.used_event_addr if event_idx else lay.avail_flags_addr
-    with pytest.raises(Mismatch):
+    core.observe(ev.DmaRead(decision_addr, 2, b"\x01\x00"))  # outstanding at the latch (rule 8.12 set 6)
+    assert core.owed_irqs == [0]
+    with pytest.raises(Mismatch, match="read only in RUNNING"):
         core.observe(ev.DmaRead(decision_addr, 2, b"\x01\x00"))
     core.observe(ev.Irq(0))
     with pytest.raises(Mismatch):

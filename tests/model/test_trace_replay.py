@@ -357,3 +357,35 @@ def test_r8_1_avail_idx_read_issued_before_the_stop_may_return_after_it():
     assert obs.core.queues[0].last_avail == 0
     with pytest.raises(Mismatch, match="no fetch after the stop"):
         obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+
+
+def test_r8_12_decision_read_issued_before_the_latch_may_return_after_it():
+    """Rule 8.12 set 6: the decision was dropped at the latch (the queue is marked, SUS-21); its read, already
+    issued, may still return, once."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x1030, 16, mem.read(0x1030, 16)))
+    obs.observe(ev.DmaRead(0x8300, 4, mem.read(0x8300, 4)))
+    obs.observe(ev.BeRequest(0, 3, 5, 4, 0, mem.read(0x8300, 4)))
+    obs.observe(ev.BeCompletion(5, 0))
+    obs.observe(ev.DmaWrite(0x3004, (3).to_bytes(4, "little") + bytes(4)))
+    obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))             # decision due: read avail.flags
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))                 # latched before the read returned
+    obs.observe(ev.DmaRead(0x2000, 2, bytes(2)))
+    with pytest.raises(Mismatch, match="read only in RUNNING"):
+        obs.observe(ev.DmaRead(0x2000, 2, bytes(2)))
+
+
+def test_r8_12_avail_event_write_issued_before_the_latch_may_complete_after_it():
+    obs, mem = running_observer(event_idx=True)
+    post_chains(mem, [3])
+    avail_event = 0x3000 + 4 + 8 * 8
+    obs.observe(ev.DmaWrite(avail_event, bytes(2)))                         # at the scan
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))           # a head taken: avail_event due
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))
+    obs.observe(ev.DmaWrite(avail_event, (1).to_bytes(2, "little")))
+    with pytest.raises(Mismatch, match="only in RUNNING"):
+        obs.observe(ev.DmaWrite(avail_event, (1).to_bytes(2, "little")))
