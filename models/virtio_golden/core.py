@@ -63,6 +63,7 @@ class Flight:
     completion: Optional[bytes] = None    # bytes to scatter, once the completion is accepted
     scatter_left: dict = field(default_factory=dict)  # addr -> expected byte, not yet written
     written: int = 0
+    elem_left: set = field(default_factory=lambda: set(range(8)))  # bytes of its used element not yet written
     elem_written: bool = False
 
     @property
@@ -1083,16 +1084,24 @@ class DeviceCore:
         return False
 
     def _used_elem_write(self, event, q: Queue, check_only: bool) -> None:
+        """The next completion's used element, in one write or in parts: an element of a 4-byte aligned ring may
+        straddle a 4 KiB boundary, which no AXI burst crosses (rule 8.11)."""
         lay = q.layout()
         slot_addr = lay.used_elem_addr(q.shadow_used + q.elems_unpublished)
         nxt = q.done_order[0] if q.done_order else None
-        if nxt is None or nxt.scatter_left or event.addr != slot_addr or len(event.data) != 8:
-            raise Mismatch(event, f"the used element at {slot_addr:#x} of the next completion in acceptance order, "
-                                  "after its scatter is visible (SPEC 4.5, rule 8.11)", self._describe())
+        offsets = set(range(event.addr - slot_addr, event.addr - slot_addr + len(event.data)))
+        if nxt is None or nxt.scatter_left or not event.data or not offsets <= nxt.elem_left:
+            raise Mismatch(event, f"the used element at {slot_addr:#x} of the next completion in acceptance order "
+                                  "(bytes not yet written), after its scatter is visible (SPEC 4.5, rule 8.11)",
+                           self._describe())
         expected = nxt.head.to_bytes(4, "little") + nxt.written.to_bytes(4, "little")
-        if event.data != expected:
+        start = event.addr - slot_addr
+        if event.data != expected[start:start + len(event.data)]:
             raise Mismatch(event, f"used element id={nxt.head} len={nxt.written}", self._describe())
         if check_only:
+            return
+        nxt.elem_left -= offsets
+        if nxt.elem_left:
             return
         q.done_order.pop(0)
         nxt.elem_written = True

@@ -35,7 +35,8 @@ class RegRead:
 
 @dataclass(frozen=True)
 class DmaRead:
-    """A guest-memory read by the engine (`m_axi_` AR/R), reported when its last beat has returned."""
+    """A guest-memory read by the engine (`m_axi_` AR/R), reported when its last beat has returned, or at its first
+    beat with an error response (rule 8.9: an error on any beat is a DMA error, acted on at once)."""
 
     addr: int
     length: int

@@ -389,3 +389,25 @@ def test_r8_12_avail_event_write_issued_before_the_latch_may_complete_after_it()
     obs.observe(ev.DmaWrite(avail_event, (1).to_bytes(2, "little")))
     with pytest.raises(Mismatch, match="only in RUNNING"):
         obs.observe(ev.DmaWrite(avail_event, (1).to_bytes(2, "little")))
+
+
+def test_r8_11_used_element_may_be_written_in_parts():
+    """A used element of a 4-byte aligned ring may straddle 4 KiB, which no AXI burst crosses: the element may come
+    as two writes; each byte once, with the element's value."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x1030, 16, mem.read(0x1030, 16)))
+    obs.observe(ev.DmaRead(0x8300, 4, mem.read(0x8300, 4)))
+    obs.observe(ev.BeRequest(0, 3, 5, 4, 0, mem.read(0x8300, 4)))
+    obs.observe(ev.BeCompletion(5, 0))
+    with pytest.raises(Mismatch, match="used element id=3"):
+        obs.observe(ev.DmaWrite(0x3004, (4).to_bytes(4, "little")))          # a wrong id
+    obs.observe(ev.DmaWrite(0x3004, (3).to_bytes(4, "little")))              # id
+    with pytest.raises(Mismatch, match="bytes not yet written"):
+        obs.observe(ev.DmaWrite(0x3004, (3).to_bytes(4, "little")))          # the same bytes again
+    with pytest.raises(Mismatch, match="used.idx"):
+        obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))          # the element is not complete yet
+    obs.observe(ev.DmaWrite(0x3008, bytes(4)))                               # len = 0
+    obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))
