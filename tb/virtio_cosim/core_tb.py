@@ -7,8 +7,8 @@
     await tb.finish()                      # owed interrupts delivered, observer.finish(), speed logged
 
 Pieces (docs/rtl-core.md is the port and timing reference):
-- `AxilRegBus`, `CycleClock` (tb_common.py): the driver's RegBus and Clock over cocotbext-axi and clock edges; guest memory is a
-  plain `GuestMem` (the core does no DMA).
+- `AxilRegBus`, `CycleClock` (tb_common.py): the driver's RegBus and Clock over cocotbext-axi and clock edges;
+  guest memory is a plain `GuestMem` (the core does no DMA).
 - `EngineModel`: answers `stop_req` with `stopped` after a seeded delay once its abstract chains in flight are done,
   `qreset_req` with `qreset_done`, keeps `eng_idle`, clears `kick_pending`, can pulse `eng_error`, send used
   notifications and move the live counters. It holds an abstract in-flight count for the engine checker.
@@ -18,8 +18,8 @@ Pieces (docs/rtl-core.md is the port and timing reference):
     exactly in SUSPENDING (plus the aborted-drain window of docs/rtl-core.md), an interrupt started or a new ISR bit
     while SUSPENDED (SUS-25);
   * samples the `status` covergroup.
-- `Scoreboard` (tb_common.py, shared with dev_tb.py): replays every event into `virtio_golden.observer.Observer`, which compares every read-back and every
-  interrupt and raises `Mismatch` naming the allowed set.
+- `Scoreboard` (tb_common.py, shared with dev_tb.py): replays every event into `virtio_golden.observer.Observer`,
+  which compares every read-back and every interrupt and raises `Mismatch` naming the allowed set.
 
 The core has no datapath, so the observer sees no DMA: in scoreboard-checked tests the engine model publishes,
 takes and notifies nothing (`CoreTB(..., scoreboard=False)` for the directed engine-port tests).

@@ -15,9 +15,11 @@ from virtio_cosim.runner import CocotbCase, build, cocotb_cases, run
 MODULE = "virtio_cosim.cocotb_dma"
 SMOKE_TESTS = {
     "dw64": ("test_read_alignments", "test_write_alignments", "test_read_errors", "test_write_errors",
-             "test_random", "test_latency", "test_rd0_exact_ranges"),
+             "test_random", "test_latency", "test_rd0_exact_ranges", "test_freeze_after_write_error",
+             "test_freeze_after_read_error", "test_freeze_held"),
     "dw128": ("test_multi_command_packets", "test_4k_crossings", "test_stream_split_across_commands",
-              "test_stalled_rd1", "test_random", "test_throughput", "test_rd0_exact_ranges"),
+              "test_stalled_rd1", "test_random", "test_throughput", "test_rd0_exact_ranges",
+              "test_freeze_after_write_error", "test_freeze_after_read_error"),
 }
 
 CONFIGS = [
@@ -75,6 +77,7 @@ PLANTED = [  # fault, parameter set, cocotb test, the checker's message
     ("rd0_short_range", "dw64", "test_rd0_exact_ranges", "rd0 range monitor:"),
     ("rd0_long_range", "dw64", "test_rd0_exact_ranges", "rd0 cover monitor:"),
     ("rd0_full_size", "dw64", "test_rd0_exact_ranges", "rd0 size monitor:"),
+    ("freeze_on_okay", "dw64", "test_freeze_after_write_error", "freeze monitor:"),
 ]
 
 

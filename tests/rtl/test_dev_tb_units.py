@@ -1,0 +1,209 @@
+"""The device testbench's pure-Python pieces, without a simulator: beat joining (dev_monitors.AxiReadJoiner,
+AxiWriteJoiner, PacketJoiner), the write-region and used.idx checks (DmaSafety) and the backend's reference
+function (dev_backend.answer_pattern)."""
+
+import pytest
+
+from virtio_golden import constants as c
+from virtio_golden import events as ev
+from virtio_golden.backend import reference_answer
+from virtio_golden.driver import VirtQueue
+from virtio_golden.memory import GuestMem, MemAllocator
+
+from virtio_cosim.dev_backend import answer_pattern
+from virtio_cosim.dev_monitors import AxiReadJoiner, AxiWriteJoiner, DmaSafety, PacketJoiner, strobed_runs
+from virtio_cosim.tb_common import CheckerFailure
+
+pytestmark = pytest.mark.smoke
+
+
+def word(data: bytes, lane: int = 0, bus: int = 8) -> int:
+    """A bus word carrying `data` from byte lane `lane`."""
+    return int.from_bytes(bytes(lane) + data + bytes(bus - lane - len(data)), "little")
+
+
+# -- reads
+
+def test_read_narrow_is_exact():
+    """A 2-byte read (arsize 1) of avail.idx at offset 2 of a word is the 2-byte access the model expects."""
+    reads = AxiReadJoiner(8)
+    reads.address(arid=1, araddr=0x1002, arlen=0, arsize=1)
+    assert reads.beat(1, word(b"\x34\x12", lane=2), 0, True) == ev.DmaRead(0x1002, 2, b"\x34\x12")
+
+
+def test_read_full_width_unaligned_covers_to_word_end():
+    """Full-width beats from an unaligned address: the first beat from the address to its word's end (AXI)."""
+    reads = AxiReadJoiner(8)
+    reads.address(arid=0, araddr=0x1005, arlen=1, arsize=3)
+    assert reads.beat(0, word(b"abc", lane=5), 0, False) is None
+    read = reads.beat(0, word(b"defghijk"), 2, True)
+    assert read == ev.DmaRead(0x1005, 11, b"abcdefghijk", ev.SLVERR)
+
+
+def test_read_error_reported_at_its_first_error_beat_once():
+    """An error beat reports the whole burst at once (zeros for the bytes to come); its last beat adds nothing."""
+    reads = AxiReadJoiner(8)
+    reads.address(arid=0, araddr=0x2000, arlen=2, arsize=3)
+    assert reads.beat(0, word(b"01234567"), 3, False) == ev.DmaRead(0x2000, 24, b"01234567" + bytes(16), ev.DECERR)
+    assert reads.beat(0, word(b"89abcdef"), 0, False) is None
+    assert reads.beat(0, word(b"ghijklmn"), 2, True) is None
+    assert reads.outstanding == 0
+
+
+def test_reads_of_two_ids_interleave_and_rlast_is_checked():
+    reads = AxiReadJoiner(16)
+    reads.address(arid=0, araddr=0x2000, arlen=1, arsize=4)
+    reads.address(arid=1, araddr=0x3000, arlen=0, arsize=4)
+    assert reads.beat(0, 1, 0, False) is None
+    assert reads.beat(1, 2, 3, True).resp == ev.DECERR
+    with pytest.raises(CheckerFailure, match="RLAST 0 on beat 2"):
+        reads.beat(0, 3, 0, False)
+
+
+def test_read_across_4k_and_orphan_beats_fail():
+    reads = AxiReadJoiner(8)
+    with pytest.raises(CheckerFailure, match="crosses a 4 KiB boundary"):
+        reads.address(arid=0, araddr=0x1FF8, arlen=1, arsize=3)
+    with pytest.raises(CheckerFailure, match="no read outstanding"):
+        reads.beat(5, 0, 0, True)
+
+
+# -- writes
+
+def test_write_runs_across_beats_and_early_w():
+    """W beats before their AW; strobed bytes joined across beats into one run; a hole splits runs."""
+    writes = AxiWriteJoiner(8)
+    assert writes.data(word(b"\x01\x02", lane=6), 0xC0, False) is None
+    burst = writes.address(awid=2, awaddr=0x1000, awlen=1, awsize=3)
+    assert burst is None
+    done = writes.data(word(b"\x03\x04\xee\x05"), 0x0B, True)  # lanes 0, 1, 3
+    assert done is not None and done.written == {0x1006: 1, 0x1007: 2, 0x1008: 3, 0x1009: 4, 0x100B: 5}
+    assert writes.response(2, 0) == [ev.DmaWrite(0x1006, b"\x01\x02\x03\x04"), ev.DmaWrite(0x100B, b"\x05")]
+    assert not writes.outstanding
+
+
+def test_write_strobe_outside_the_beat_fails():
+    writes = AxiWriteJoiner(8)
+    writes.address(awid=0, awaddr=0x1004, awlen=0, awsize=3)
+    with pytest.raises(CheckerFailure, match="outside the beat's bytes"):
+        writes.data(word(b"\xff"), 0x01, True)  # lane 0 lies before the start address 0x1004
+
+
+def test_b_before_data_fails():
+    writes = AxiWriteJoiner(8)
+    writes.address(awid=0, awaddr=0x1000, awlen=0, awsize=3)
+    with pytest.raises(CheckerFailure, match="no complete write"):
+        writes.response(0, 0)
+
+
+def test_strobed_runs():
+    assert strobed_runs({5: 1, 6: 2, 9: 3}) == [(5, b"\x01\x02"), (9, b"\x03")]
+
+
+# -- the write-region and used.idx checks
+
+def _ring(mem: GuestMem, size: int = 8):
+    return VirtQueue.allocate(mem, MemAllocator(0x10_0000, 0x20_0000), 0, size, event_idx=True, indirect_ok=True,
+                              vector=0)
+
+
+def _burst(writes: AxiWriteJoiner, addr: int, data: bytes, bus: int = 8):
+    """A full-width write of `data` at `addr` (any alignment), strobing exactly its bytes; returns the burst."""
+    first = addr - addr % bus
+    beats = -(-(addr + len(data) - first) // bus)
+    writes.address(awid=0, awaddr=first, awlen=beats - 1, awsize=bus.bit_length() - 1)
+    image = bytes(addr - first) + data + bytes(beats * bus - (addr - first) - len(data))
+    strobes = ((1 << len(data)) - 1) << (addr - first)
+    done = None
+    for n in range(beats):
+        done = writes.data(int.from_bytes(image[n * bus:(n + 1) * bus], "little"), strobes >> n * bus & (1 << bus) - 1,
+                           n == beats - 1)
+    return done
+
+
+def test_safety_allows_buffers_of_chains_in_flight_and_the_used_ring():
+    mem = GuestMem()
+    vq = _ring(mem)
+    head = vq.add_chain([b"in"], [8, 4], indirect=True)
+    safety = DmaSafety(mem)
+    safety.track(0, vq.layout, 0)
+    writes = AxiWriteJoiner(8)
+    table = int.from_bytes(mem.read(vq.layout.desc + 16 * head, 8), "little")
+    buffers = vq._posted[head].writable
+    with pytest.raises(CheckerFailure, match="outside the used rings"):
+        safety.check_write(_burst(writes, buffers[0][0], b"x"))  # not in flight yet
+    safety.request(0, head)
+    safety.check_write(_burst(writes, buffers[1][0] + 3, b"y"))
+    with pytest.raises(CheckerFailure, match="indirect table of queue 0"):
+        safety.check_write(_burst(writes, table + 4, b"z"))
+    with pytest.raises(CheckerFailure, match="descriptor table of queue 0"):
+        safety.check_write(_burst(writes, vq.layout.desc + 16, b"z"))
+    with pytest.raises(CheckerFailure, match="outside the used rings"):
+        safety.check_write(_burst(writes, vq.layout.used_flags_addr, b"\x01"))  # used.flags: never written
+
+
+def test_used_idx_waits_for_element_and_scatter_responses():
+    mem = GuestMem()
+    vq = _ring(mem)
+    head = vq.add_chain([], [4])
+    buffer = vq._posted[head].writable[0][0]
+    safety = DmaSafety(mem)
+    safety.track(0, vq.layout, 0)
+    safety.request(0, head)
+    writes = AxiWriteJoiner(8)
+    scatter = _burst(writes, buffer, b"abcd")
+    safety.check_write(scatter)
+    element = vq.layout.used_elem_addr(0)
+    mem.write(element, head.to_bytes(4, "little") + (4).to_bytes(4, "little"))
+    safety.check_write(_burst(writes, element, mem.read(element, 4)))
+    writes.response(0, 0)                                          # the scatter's response
+    idx = _burst(writes, vq.layout.used_idx_addr, b"\x01\x00")    # the element has none yet
+    with pytest.raises(CheckerFailure, match="issued before the write response of the burst at"):
+        safety.check_write(idx)
+
+
+def test_used_idx_after_every_response_passes_and_retires_the_chain():
+    mem = GuestMem()
+    vq = _ring(mem)
+    head = vq.add_chain([], [4])
+    buffer = vq._posted[head].writable[0][0]
+    safety = DmaSafety(mem)
+    safety.track(0, vq.layout, 0)
+    safety.request(0, head)
+    writes = AxiWriteJoiner(8)
+    safety.check_write(_burst(writes, buffer, b"abcd"))
+    element = vq.layout.used_elem_addr(0)
+    mem.write(element, head.to_bytes(4, "little") + (4).to_bytes(4, "little"))
+    safety.check_write(_burst(writes, element, mem.read(element, 4)))
+    writes.response(0, 0)
+    writes.response(0, 0)
+    safety.check_write(_burst(writes, vq.layout.used_idx_addr, b"\x01\x00"))
+    assert safety.published[0] == 1 and not safety.in_flight
+    with pytest.raises(CheckerFailure, match="outside the used rings"):
+        safety.check_write(_burst(writes, buffer, b"late"))
+
+
+# -- backend streams and the reference function
+
+def test_packet_packing():
+    packets = PacketJoiner("be_rd", 8)
+    assert packets.beat(word(b"01234567"), 0xFF, False) is None
+    assert packets.beat(word(b"89"), 0x03, True) == b"0123456789"
+    with pytest.raises(CheckerFailure, match="not packed"):
+        packets.beat(word(b"ab", lane=1), 0x06, True)
+    packets.reset()
+    packets.beat(word(b"abc"), 0x07, False)
+    with pytest.raises(CheckerFailure, match="not packed"):
+        packets.beat(word(b"d"), 0x01, True)  # a short beat before the last
+
+
+@pytest.mark.parametrize("tag, readable, wr_len", [(5, b"abc", 10), (0x47, b"xyz", 2), (3, b"", 7)])
+def test_answer_pattern_extends_the_reference_function(tag, readable, wr_len):
+    """answer_pattern(n) = in[i % rd_len] ^ tag (zeros for rd_len 0); at n = min(rd_len, wr_len) it is the model's
+    reference_answer."""
+    n = min(len(readable), wr_len)
+    assert answer_pattern(tag, readable, n) == reference_answer(tag, readable, wr_len)
+    long = answer_pattern(tag, readable, 2 * wr_len)
+    assert long == (bytes(readable[i % len(readable)] ^ tag for i in range(2 * wr_len)) if readable
+                    else bytes(2 * wr_len))
+    assert c.DESC_SIZE == 16  # the write monitor's table sizes assume it
