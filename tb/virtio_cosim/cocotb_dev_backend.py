@@ -1,8 +1,10 @@
 """virtio_pci_dev against a misbehaving or slow backend (rule 8.11): length errors and unknown tags (the sticky diag
 outputs, never NEEDS_RESET), error completions (NEEDS_RESET and HALTED), completions in any order under be_quiesce
-during a SUSPEND drain, and a backend that never answers (the driver's suspend times out and resets)."""
+during a SUSPEND drain, and a backend that never answers (the driver's suspend times out and resets). Then SUSPEND
+over the matrix of the `suspend` covergroup and every way out of SUSPENDED (`resume`; dev_coverage.py)."""
 
 from virtio_golden import constants as c
+from virtio_golden.constants import SuspendMode
 from virtio_golden.driver import PollTimeout
 
 from .dev_tb import TIMEOUT, DevTB, random_chain, random_plan
@@ -117,5 +119,95 @@ async def test_never_complete(dut, rng):
     tb.backend.never_complete = False
     driver = tb.driver()
     rings = await tb.start(driver, tb.queue_plan())
+    await tb.run_chains(driver, rings, {0: [random_chain(rng) + ({},)]})
+    await tb.finish()
+
+
+HOLD = (10**7, 10**7)   # a backend latency only be_quiesce cuts short (rule 8.11)
+NORMAL = (0, 40)
+
+
+def without(features: int, *bits: int) -> int:
+    for bit in bits:
+        features &= ~(1 << bit)
+    return features
+
+
+@seeded_test(**TIMEOUT)
+async def test_suspend_matrix(dut, rng):
+    """SUSPEND latched with 0, 1, 2-3 and FETCH_AHEAD chains per queue in flight (the backend answers only under
+    be_quiesce), on one queue and on every queue, with and without EVENT_IDX and INDIRECT_DESC: every taken chain is
+    published before SUSPENDED (SUS-06, with the forced notifications of SUS-21), resume serves the rest."""
+    tb = DevTB(dut, rng)
+    await tb.reset()
+    await tb.set_msix(rng.random() < 0.5)
+    driver = tb.driver()
+    p = tb.params
+    for queues in sorted({1, p.NUM_QUEUES}):
+        for event_idx in (True, False):
+            for indirect in (True, False):
+                features = without(p.DEVICE_FEATURES, *([] if event_idx else [c.F_EVENT_IDX]),
+                                   *([] if indirect else [c.F_INDIRECT_DESC]))
+                for depth in sorted({0, 1, min(rng.randint(2, 3), p.FETCH_AHEAD * queues), p.FETCH_AHEAD * queues}):
+                    dut._log.info("suspend with %d chains in flight on %d queue(s), EVENT_IDX %s, INDIRECT %s",
+                                  depth, queues, event_idx, indirect)
+                    rings = await tb.start(driver, tb.queue_plan(16)[:queues], features)
+                    tb.backend.latency = HOLD
+                    for k in range(depth):
+                        readable, writable = random_chain(rng, max_bufs=2, max_len=100)
+                        rings[k % queues].add_chain(readable, writable, indirect=indirect and rng.random() < 0.5)
+                    for vq in rings:
+                        await driver.kick(vq.index)
+                    await tb.wait_for(lambda: tb.backend.outstanding == depth, f"{depth} backend requests held")
+                    await driver.suspend()
+                    tb.backend.latency = NORMAL
+                    await driver.resume()
+                    for q, vq in enumerate(rings):
+                        tb.check_answers(vq, await driver.wait_used(vq, len(range(q, depth, queues))))
+    await tb.finish()
+
+
+@seeded_test(**TIMEOUT)
+async def test_resume_paths(dut, rng):
+    """Every way out of SUSPENDED: a resume to RUNNING; a reset written in SUSPENDED and one in RESUMING (SUS-13); a
+    fault in RESUMING (HALTED with NEEDS_RESET); in mode RFC a device suspended before DRIVER_OK resumed back to
+    INIT (SUS-11). The device works after each."""
+    tb = DevTB(dut, rng)
+    await tb.reset()
+    await tb.set_msix(True)
+    driver = tb.driver()
+    rfc = tb.params.mode == SuspendMode.RFC
+
+    async def suspended() -> list:
+        rings = await tb.start(driver, tb.queue_plan(16))
+        await tb.run_chains(driver, rings, {0: [random_chain(rng) + ({},)]})
+        await driver.suspend()
+        return rings
+
+    async def start_resume() -> None:
+        """The resume write alone: RESUMING lasts RESUME_LATENCY cycles after it (docs/rtl-core.md)."""
+        shown = await driver.status()
+        await driver.write_status(shown & ~c.S_SUSPEND if rfc else shown | c.S_DRIVER_OK)
+
+    rings = await suspended()
+    await driver.resume()
+    await tb.run_chains(driver, rings, {0: [random_chain(rng) + ({},)]})
+    await suspended()
+    await driver.reset()
+    await suspended()
+    await start_resume()
+    await driver.reset()
+    await suspended()
+    await start_resume()
+    await tb.fault_inj()
+    await tb.wait_halted()
+    if rfc:
+        await driver.reset()
+        await tb.quiet()
+        await driver.init()
+        await driver.suspend()
+        shown = await driver.resume()
+        assert shown == c.S_ACKNOWLEDGE | c.S_DRIVER | c.S_FEATURES_OK, f"device_status {shown:#04x} after the resume"
+    rings = await tb.start(driver, tb.queue_plan(16))
     await tb.run_chains(driver, rings, {0: [random_chain(rng) + ({},)]})
     await tb.finish()

@@ -132,6 +132,8 @@ def dma_cases(tb: DevTB, vq) -> dict:
     lay = vq.layout
     return {
         "avail": lambda chain: tb.mem.inject_error(lay.avail_idx_addr, 2, chain["resp"], on="read"),
+        "avail ring": lambda chain: tb.mem.inject_error(lay.avail_ring_addr(u16(vq.avail_idx - 1)), 2, chain["resp"],
+                                                        on="read"),
         "descriptor": lambda chain: tb.mem.inject_error(lay.desc + c.DESC_SIZE * chain["head"], 16, chain["resp"],
                                                         on="read"),
         "indirect table": lambda chain: tb.mem.inject_error(chain["table"], 16, chain["resp"], on="read"),
@@ -148,18 +150,21 @@ def dma_cases(tb: DevTB, vq) -> dict:
 
 @seeded_test(**TIMEOUT)
 async def test_dma_errors(dut, rng):
-    """SLVERR and DECERR on each kind of access: avail, descriptor, indirect table, gather read, scatter write,
-    used element, used.idx, avail_event (rule 8.9)."""
+    """SLVERR and DECERR on each kind of access: avail, avail ring, descriptor, indirect table, gather read, scatter
+    write, used element, used.idx, avail_event (rule 8.9)."""
     tb = DevTB(dut, rng)
     await tb.reset()
     await tb.set_msix(True)
     driver = tb.driver()
     for resp in (ev.SLVERR, ev.DECERR):
-        for kind in ("avail", "descriptor", "indirect table", "gather read", "scatter write", "used element",
-                     "used.idx", "avail_event"):
+        for kind in ("avail", "avail ring", "descriptor", "indirect table", "gather read", "scatter write",
+                     "used element", "used.idx", "avail_event"):
             dut._log.info("DMA error case: %s on %s", resp, kind)
             rings = await tb.start(driver, tb.queue_plan(SIZE))
-            await tb.run_chains(driver, rings, {0: [([b"good"], [8], {})]})
+            # Good chains first; for the avail ring, enough that the broken chain's slot shares no bus word with
+            # avail.idx (whose read would fail first: a read fails for any bus word it touches).
+            good = tb.bus_bytes // 2 if kind == "avail ring" else 1
+            await tb.run_chains(driver, rings, {0: [([b"good"], [8], {})] * good})
             vq = rings[0]
             tb.alloc.alloc(64, 64)  # a gap: the chain's buffers share no bus word with older blocks
             head = vq.add_chain([rng.randbytes(40)], [48], indirect=True, indirect_split=0)
@@ -170,7 +175,7 @@ async def test_dma_errors(dut, rng):
                      "readable": (table_entry.addr, table_entry.len), "writable": posted.writable[0]}
             dma_cases(tb, vq)[kind](chain)
             await driver.notify(0)
-            await expect_halt(tb, driver, vq, 1)
+            await expect_halt(tb, driver, vq, good)
             tb.mem.clear_errors()
     await good_chain_after_reset(tb, driver)
     await tb.finish()

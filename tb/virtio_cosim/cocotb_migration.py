@@ -1,13 +1,15 @@
 """Live migration between two `virtio_pci_dev` instances on one guest memory (SPEC 6.2 to 6.4, SUS-18 to SUS-20,
 Appendix B 10), on the pair top rtl/virtio_pci_dev_pair_tb_top.sv (testbench migration_tb.py).
 
-test_migrate: traffic on A from restored counters just below the 16-bit wrap; A is suspended with FETCH_AHEAD chains
-in flight per queue (its backend answers only under be_quiesce) and stragglers posted behind them; A's vq state is
-read through the registers (driver save_state); B is reset, initialized with the same features, given that state in
+test_migrate: traffic on A from restored counters just below the 16-bit wrap (with several queues, some far from it
+instead, so the `migration` covergroup sees both); A is suspended with FETCH_AHEAD chains in flight per queue (its
+backend answers only under be_quiesce) and stragglers posted behind them; A's vq state is read through the
+registers (driver save_state); B is reset, initialized with the same features, given that state in
 SUS-19 window 1 (FEATURES_OK, queue disabled), set up on the SAME rings, enabled, DRIVER_OK (restore_state; a random
 subset of the queues gets its state in RUNNING while disabled instead, window 3, and is enabled after DRIVER_OK);
 A is reset; traffic continues on B across the wrap. test_rollback: A suspended the same way, then resumed without
-migrating (SPEC 6.4). In mode RFC the driver uses the 2024 prototype's suspend and resume writes.
+migrating (SPEC 6.4); some queues start just below the wrap. In mode RFC the driver uses the 2024 prototype's
+suspend and resume writes. Each test samples the `migration` covergroup per queue (dev_coverage.py).
 
 Every chain is used exactly once across A and B (migration_tb.Ledger: tokens; the backend requests and completions
 of A and B add up to the chains posted), every used len and payload byte is the backend's answer
@@ -23,6 +25,7 @@ from virtio_golden import constants as c
 from virtio_golden.driver import Driver, MigrationState, restore_state, save_state
 from virtio_golden.ring import u16
 
+from .dev_coverage import sample_migration
 from .dev_tb import TIMEOUT, DevTB, random_chain, random_plan
 from .migration_tb import Ledger, MigrationTB
 from .seeded import seeded_test
@@ -33,13 +36,13 @@ HOLD = (10**7, 10**7)            # a backend latency only be_quiesce cuts short 
 NORMAL = (0, 40)
 
 
-async def bring_up(dev: DevTB, rng: random.Random, start: int) -> tuple:
-    """Reset and start `dev` with every queue's counters and ring indices at `start` (SUS-19 window 1)."""
+async def bring_up(dev: DevTB, rng: random.Random, starts: dict) -> tuple:
+    """Reset and start `dev` with queue q's counters and ring indices at `starts[q]` (SUS-19 window 1)."""
     await dev.set_msix(rng.random() < 0.7)
     driver = dev.driver()
     size = min(rng.choice([32, 64]), dev.params.QUEUE_SIZE_MAX)
     plan = dev.queue_plan(size)
-    rings = await dev.start(driver, plan, states={q: (start, start) for q in range(len(plan))})
+    rings = await dev.start(driver, plan, states={q: (starts[q], starts[q]) for q in range(len(plan))})
     return driver, rings
 
 
@@ -70,12 +73,7 @@ async def hold_in_flight(dev: DevTB, driver: Driver, rings: list, ledger: Ledger
             ledger.post(vq, *random_chain(rng, max_bufs=2, max_len=200))
         await driver.kick(vq.index)
     held = dev.params.FETCH_AHEAD * len(rings)
-    for _ in range(20000):
-        if dev.backend.outstanding == held:
-            break
-        await dev.cycles(1)
-    else:
-        raise CheckerFailure(f"{dev.backend.outstanding} backend requests outstanding, {held} expected in flight")
+    await dev.wait_for(lambda: dev.backend.outstanding == held, f"{held} backend requests in flight")
     for vq in rings:
         for _ in range(STRAGGLERS):
             ledger.post(vq, *random_chain(rng, max_bufs=2, max_len=200))
@@ -119,14 +117,35 @@ def check_exactly_once(tb: MigrationTB, ledger: Ledger, rings: list) -> None:
         raise CheckerFailure(f"exactly-once: chains still outstanding {[vq.outstanding for vq in rings]}")
 
 
+def some_queues(rng: random.Random, count: int, chance: float) -> set:
+    """A random subset of the queues; with more than one queue, a proper non-empty one (both kinds seen)."""
+    if count == 1:
+        return {0} if rng.random() < chance else set()
+    return set(rng.sample(range(count), rng.randint(1, count - 1)))
+
+
+def far_from_wrap(rng: random.Random) -> int:
+    return rng.randint(0x100, 0x7F00)
+
+
+def sample_queues(kind: str, tb_dev: DevTB, rings: list, starts: dict, late: set) -> None:
+    """The `migration` covergroup, per queue: the SUS-19 window of its state, whether its indices wrapped."""
+    for vq in rings:
+        sample_migration(kind, tb_dev.params.mode.name, 3 if vq.index in late else 1,
+                         vq.avail_idx < starts[vq.index])
+
+
 @seeded_test(**TIMEOUT)
 async def test_migrate(dut, rng):
     tb = MigrationTB(dut, rng)
     await tb.reset()
     ledger = Ledger()
     on_a = rng.randint(6, 14)
-    start = u16(-(on_a + tb.a.params.FETCH_AHEAD + STRAGGLERS + rng.randint(4, 12)))  # wraps only once B runs
-    drv_a, rings = await bring_up(tb.a, rng, start)
+    queues = tb.a.params.NUM_QUEUES
+    wrapping = some_queues(rng, queues, 1.0)  # start near the wrap, crossed only once B runs; the others far from it
+    near_wrap = u16(-(on_a + tb.a.params.FETCH_AHEAD + STRAGGLERS + rng.randint(4, 12)))
+    starts = {q: near_wrap if q in wrapping else far_from_wrap(rng) for q in range(queues)}
+    drv_a, rings = await bring_up(tb.a, rng, starts)
     await traffic(tb.a, drv_a, rings, ledger, rng, {vq.index: on_a for vq in rings})
     await hold_in_flight(tb.a, drv_a, rings, ledger, rng)
     saved = await suspend_and_save(tb.a, drv_a, rings, ledger)
@@ -137,7 +156,7 @@ async def test_migrate(dut, rng):
     for vq in rings:
         tb.b.track(vq)
     drv_b = tb.b.driver()
-    late = [vq.index for vq in rings if rng.random() < 0.3]  # SPEC 6.3 ENABLE_AFTER_DRIVER_OK: SUS-19 window 3
+    late = some_queues(rng, len(rings), 0.3)  # SPEC 6.3 ENABLE_AFTER_DRIVER_OK: SUS-19 window 3
     dut._log.info("migration: queues %s restored and enabled after DRIVER_OK", late)
     await restore_state(drv_b, saved, enable_after_driver_ok=late)
     await drv_a.reset()  # SPEC 6.2 step 4
@@ -146,14 +165,17 @@ async def test_migrate(dut, rng):
     await check_counters(drv_b, rings)
 
     tb.b.backend.latency = NORMAL
-    await traffic(tb.b, drv_b, rings, ledger, rng, {vq.index: u16(-vq.avail_idx) + rng.randint(2, 10)
-                                                    for vq in rings})
+    await traffic(tb.b, drv_b, rings, ledger, rng, {vq.index: (u16(-vq.avail_idx) if vq.index in wrapping else 0)
+                                                    + rng.randint(2, 10) for vq in rings})
     for vq in rings:
-        assert vq.avail_idx < start and vq.last_used < start, f"queue {vq.index}: the 16-bit indices did not wrap on B"
+        start = starts[vq.index]
+        assert (vq.avail_idx < start and vq.last_used < start) == (vq.index in wrapping), \
+            f"queue {vq.index}: the 16-bit indices {'did not wrap' if vq.index in wrapping else 'wrapped'} on B"
     await check_counters(drv_b, rings)
     for vq in rings:
         assert await drv_a.read_vq_state(vq.index) == (0, 0), "the source's counters survive its reset (SUS-19)"
     check_exactly_once(tb, ledger, rings)
+    sample_queues("migrate", tb.b, rings, starts, late)
     await tb.finish()
 
 
@@ -162,8 +184,10 @@ async def test_rollback(dut, rng):
     tb = MigrationTB(dut, rng)
     await tb.reset()
     ledger = Ledger()
-    start = u16(-rng.randint(0, 60))
-    drv_a, rings = await bring_up(tb.a, rng, start)
+    queues = tb.a.params.NUM_QUEUES
+    wrapping = some_queues(rng, queues, 1.0)  # within their first few chains
+    starts = {q: u16(-rng.randint(1, 3)) if q in wrapping else far_from_wrap(rng) for q in range(queues)}
+    drv_a, rings = await bring_up(tb.a, rng, starts)
     await traffic(tb.a, drv_a, rings, ledger, rng, {vq.index: rng.randint(4, 12) for vq in rings})
     await hold_in_flight(tb.a, drv_a, rings, ledger, rng)
     await suspend_and_save(tb.a, drv_a, rings, ledger)
@@ -178,4 +202,5 @@ async def test_rollback(dut, rng):
     await traffic(tb.a, drv_a, rings, ledger, rng, {vq.index: rng.randint(4, 12) for vq in rings})
     await check_counters(drv_a, rings)
     check_exactly_once(tb, ledger, rings)
+    sample_queues("rollback", tb.a, rings, starts, set())
     await tb.finish()

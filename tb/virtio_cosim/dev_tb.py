@@ -16,7 +16,8 @@ Pieces:
   wrapping `send` of their R / B channel. A read fails for any bus word it touches; a write only for strobed bytes.
 - `RamGuestMem`: a `GuestMem` whose bytes are the AxiRam's memory, so the driver, the observer and the backend
   checks all read the one memory the device reads and writes (no copies).
-- `Backend` (dev_backend.py), `DevMonitor` and `DmaSafety` (dev_monitors.py), `Scoreboard` (tb_common.py).
+- `Backend` (dev_backend.py), `DevMonitor` and `DmaSafety` (dev_monitors.py), `Scoreboard` (tb_common.py) as
+  `CoveredScoreboard` (dev_coverage.py), which samples the device covergroups from the golden model's state.
 - Seeded idle/backpressure on every channel: AXI-Lite (5), AXI4 (5), be_rd tready, be_wr tvalid, irq_ready; the
   backend adds be_req_ready stalls and be_cpl_valid idles.
 
@@ -57,6 +58,7 @@ from virtio_golden.observer import Observer
 from virtio_golden.params import Params
 
 from .dev_backend import Backend, answer_pattern
+from .dev_coverage import CoveredScoreboard
 from .dev_monitors import DevMonitor, DmaSafety
 from .identity import ENV_PARAMSET
 from .tb_common import AxilRegBus, CheckerFailure, CycleClock, Scoreboard, is_high, random_pause
@@ -76,6 +78,8 @@ PARAMSETS = {
     "wide": {"AXI_DATA_WIDTH": 128},
     # Small rings: index wrap and ring-slot wrap in few chains; batched used.idx writes (rule 8.3).
     "small": {"QUEUE_SIZE_MAX": 16, "FETCH_AHEAD": 2, "USED_BATCH": 4, "NUM_QUEUES": 3},
+    # Drain watchdog (SUS-22), long enough that no drain with an answering backend reaches it.
+    "watchdog": {"SUSPEND_DRAIN_TIMEOUT": 20000},
 }
 
 
@@ -261,7 +265,7 @@ class DevTB:
         await RisingEdge(self.dut.clk)
         self.safety.forget_all()
         if self.use_scoreboard:
-            self.scoreboard = Scoreboard(self.params, self.dut._log, mem=self.mem, bus_bytes=self.bus_bytes)
+            self.scoreboard = CoveredScoreboard(self.params, self.dut._log, mem=self.mem, bus_bytes=self.bus_bytes)
             if is_high(self.dut.msix_enable):
                 self.scoreboard.observer.observe(ev.MsixEnable(True))
         self.monitor = DevMonitor(self)
@@ -361,6 +365,14 @@ class DevTB:
                 return self.state
             await RisingEdge(self.dut.clk)
         raise CheckerFailure(f"state {self.state.name} after {limit} cycles; expected {[s.name for s in states]}")
+
+    async def wait_for(self, condition, what: str, limit: int = 20000) -> None:
+        """Wait until `condition()` holds, checked once per cycle."""
+        for _ in range(limit):
+            if condition():
+                return
+            await RisingEdge(self.dut.clk)
+        raise CheckerFailure(f"{what}: not reached after {limit} cycles")
 
     async def wait_halted(self, limit: int = 20000) -> int:
         """Wait for HALTED, then poll device_status until it shows NEEDS_RESET (every read judged); returns it."""

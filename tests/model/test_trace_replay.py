@@ -411,3 +411,62 @@ def test_r8_11_used_element_may_be_written_in_parts():
         obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))          # the element is not complete yet
     obs.observe(ev.DmaWrite(0x3008, bytes(4)))                               # len = 0
     obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))
+
+
+def test_s4_7_scatter_of_a_completion_accepted_before_halted_retires():
+    """A completion accepted before HALTED whose data packet ends after it: the scatter writes the engine issued
+    meanwhile retire (their bytes must still be the packet's); the testbench's bus monitor forbids new ones."""
+    obs, mem = running_observer()
+    mem.write(0x1000 + 16 * 2, (0x9000).to_bytes(8, "little") + (8).to_bytes(4, "little")
+              + c.VIRTQ_DESC_F_WRITE.to_bytes(2, "little") + bytes(2))
+    mem.write(0x2004, (2).to_bytes(2, "little"))
+    mem.write(0x2002, (1).to_bytes(2, "little"))
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (2).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x1020, 16, mem.read(0x1020, 16)))
+    obs.observe(ev.BeRequest(0, 2, 7, 0, 8))
+    obs.observe(ev.FaultInj())                                              # HALTED: tag 7 is void
+    obs.observe(ev.BeFlush())
+    obs.observe(ev.BeCompletion(7, 8, data=bytes(range(1, 9))))             # its packet ended after the entry
+    obs.observe(ev.DmaWrite(0x9000, bytes(range(1, 5))))                     # issued before the entry: retires
+    with pytest.raises(Mismatch):
+        obs.observe(ev.DmaWrite(0x9004, bytes(4)))                           # not the packet's bytes
+    assert obs.state == St.HALTED
+
+
+def test_r8_11_request_accepted_before_halted_gets_a_void_tag():
+    """A request whose handshake came before HALTED and whose be_rd packet ended after it (padded by the engine):
+    judged against the chains of that moment, its tag void; a second request has no chain left."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))
+    obs.observe(ev.DmaRead(0x1030, 16, mem.read(0x1030, 16)))
+    obs.observe(ev.FaultInj())
+    obs.observe(ev.BeFlush())
+    with pytest.raises(Mismatch, match="head/rd_len/wr_len"):
+        obs.observe(ev.BeRequest(0, 2, 5, 4, 0, bytes(4)))                  # not the chain in flight
+    obs.observe(ev.BeRequest(0, 3, 5, 4, 0, bytes(4)))
+    assert 5 in obs.core.void_tags
+    with pytest.raises(Mismatch, match="oldest walked"):
+        obs.observe(ev.BeRequest(0, 3, 6, 4, 0, bytes(4)))
+    obs.observe(ev.BeCompletion(5, 0))                                      # answered and dropped
+    obs.observe(ev.Intx(True))                                              # the NEEDS_RESET notification
+    obs.finish()
+
+
+def test_sus11_rfc_suspend_before_driver_ok_leaves_no_drain_behind():
+    """Mode RFC: SUSPEND before DRIVER_OK is SUSPENDED at once, a resume returns to INIT; the drain is over, so the
+    used.idx writes after DRIVER_OK are decided normally (SPEC 4.6: the first one notifies), not counted as drain
+    publications."""
+    params = Params(SUSPEND_MODE=int(SuspendMode.RFC))
+    obs = Observer(params, GuestMem())
+    features = c.feature_mask(c.F_VERSION_1, params.F_SUSPEND_BIT)
+    for addr, value, strb in [(c.CC_DEVICE_STATUS, 0x03, 0x1), (c.CC_DRIVER_FEATURE, features & 0xFFFF_FFFF, 0xF),
+                              (c.CC_DRIVER_FEATURE_SELECT, 1, 0xF), (c.CC_DRIVER_FEATURE, features >> 32, 0xF),
+                              (c.CC_DEVICE_STATUS, 0x0B, 0x1), (c.CC_DEVICE_STATUS, 0x1B, 0x1)]:
+        obs.observe(ev.RegWrite(addr, value, strb))
+    assert obs.state == St.SUSPENDED
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x0B, 0x1))                 # resume to INIT (SUS-11)
+    assert obs.observe(ev.RegRead(c.CC_DEVICE_STATUS, 0x0B)) == 0x0B
+    assert obs.state == St.INIT and not obs.core.suspend_latched

@@ -18,6 +18,7 @@ MODULES = [
     "virtio_cosim.cocotb_dev_queues",
     "virtio_cosim.cocotb_dev_backend",
     "virtio_cosim.cocotb_dev_random",
+    "virtio_cosim.cocotb_dev_suspend",
 ]
 
 # (module, test) pairs of the smoke set: one build per parameter set covers them all.
@@ -26,11 +27,14 @@ SMOKE_TESTS = {
     ("virtio_cosim.cocotb_dev_traffic", "test_traffic"),
     ("virtio_cosim.cocotb_dev_errors", "test_malformed"),
     ("virtio_cosim.cocotb_dev_buffers", "test_alignment_and_length"),
+    ("virtio_cosim.cocotb_dev_suspend", "test_used_idx_response_at_latch"),
+    ("virtio_cosim.cocotb_dev_suspend", "test_rfc_driver_sequences"),
 }
 
 SMOKE, SLOW = [pytest.mark.smoke], [pytest.mark.slow]
 SMOKE_CONFIGS = [("verilator", "default"), ("verilator", "wide"), ("icarus", "default")]
 ALL_CONFIGS = SMOKE_CONFIGS + [("verilator", "mode_rfc"), ("verilator", "small"), ("icarus", "wide")]
+MODULE_CONFIGS = {"virtio_cosim.cocotb_dev_suspend": [("verilator", "watchdog")]}  # extra builds for one module
 
 
 def build_dev(sim: str, paramset: str) -> None:
@@ -40,7 +44,8 @@ def build_dev(sim: str, paramset: str) -> None:
 def _cases() -> list:
     params = []
     for module in MODULES:
-        for param in cocotb_cases(module, [(sim, paramset, []) for sim, paramset in ALL_CONFIGS]):
+        configs = ALL_CONFIGS + MODULE_CONFIGS.get(module, [])
+        for param in cocotb_cases(module, [(sim, paramset, []) for sim, paramset in configs]):
             case = param.values[0]
             smoke = (case.sim, case.paramset) in SMOKE_CONFIGS and (module, case.testcase) in SMOKE_TESTS
             params.append(pytest.param(case, id=param.id, marks=[*param.marks, *(SMOKE if smoke else SLOW)]))
