@@ -195,6 +195,21 @@ class ErrorAxiRam(Memory):
 
 # -- the testbench -----------------------------------------------------------------------------------------------------
 
+def check_answers(backend: Backend, vq: VirtQueue, used: list) -> None:
+    """The end-of-test comparison, independent of the golden model: each used element's len and the bytes the
+    driver finds in its writable buffers are the backend's answer to that chain, recomputed from the bytes the
+    driver posted (not from what the device gathered), cut as rule 8.11 cuts it."""
+    for u in used:
+        answer = backend.answers.get((vq.index, u.head))
+        if answer is None:
+            raise CheckerFailure(f"queue {vq.index} head {u.head} came back used; the backend never answered it")
+        n = min(answer.length, len(answer.data), u.capacity)
+        expected = answer_pattern(answer.request.tag, u.readable, n)
+        if u.len != n or u.data != expected:
+            raise CheckerFailure(f"queue {vq.index} head {u.head}: used len {u.len} and data {u.data[:32].hex()}, "
+                                 f"expected len {n} and data {expected[:32].hex()} (tag {answer.request.tag})")
+
+
 class DevTB:
     BACKPRESSURE = 0.3      # probability that a channel pauses in a cycle
     IRQ_STALL = 0.5         # probability that irq_ready is low in a cycle
@@ -401,18 +416,8 @@ class DevTB:
 
     # -- checks
     def check_answers(self, vq: VirtQueue, used: list) -> None:
-        """The end-of-test comparison, independent of the golden model: each used element's len and the bytes the
-        driver finds in its writable buffers are the backend's answer to that chain, recomputed from the bytes the
-        driver posted (not from what the device gathered), cut as rule 8.11 cuts it."""
-        for u in used:
-            answer = self.backend.answers.get((vq.index, u.head))
-            if answer is None:
-                raise CheckerFailure(f"queue {vq.index} head {u.head} came back used; the backend never answered it")
-            n = min(answer.length, len(answer.data), u.capacity)
-            expected = answer_pattern(answer.request.tag, u.readable, n)
-            if u.len != n or u.data != expected:
-                raise CheckerFailure(f"queue {vq.index} head {u.head}: used len {u.len} and data {u.data[:32].hex()}, "
-                                     f"expected len {n} and data {expected[:32].hex()} (tag {answer.request.tag})")
+        """The end-of-test comparison of this TB's backend (check_answers below)."""
+        check_answers(self.backend, vq, used)
 
     async def finish(self) -> None:
         """Let owed interrupts be delivered, run observer.finish(), log the speed."""
