@@ -57,7 +57,7 @@ from virtio_golden.params import Params
 from virtio_golden.status import classify_write
 
 from .identity import ENV_PARAMSET
-from .tb_common import (AxilRegBus, CheckerFailure, CycleClock, Ports, Scoreboard, _OpenRead, is_high,
+from .tb_common import (AxilHandshakes, AxilRegBus, CheckerFailure, CycleClock, Ports, Scoreboard, _OpenRead, is_high,
                         is_status_write, random_pause, value_of)
 
 TOPLEVEL = "virtio_core_tb_top"
@@ -324,15 +324,13 @@ class CoreMonitor:
         self.forget_failed_abort = tb.fault == "stop_req_window"
         self.late_state = tb.fault == "late_state"
         self.edge = 0
-        self.reset_pending = False       # a write of 0 took effect and its BVALID has not been seen (SUS-13)
+        self.axil = AxilHandshakes(self.dut)
         self.abort_wait = False          # HALTED after a NEEDS_RESET drain abort: stop_req until `stopped`
         self.isr_read_in_suspended = False
         self.status_writes: list = []    # (edge, W, state before) of every device_status write
         self.transitions: list = []      # (edge of the change, state before, state after)
         self.irqs: list = []             # vectors of the interrupt messages accepted, in order
         self.reads = 0
-        self._aw: Optional[int] = None
-        self._w: Optional[tuple] = None
         self._open_read: Optional[_OpenRead] = None
         self._prev = None
         self._prev_status_write: Optional[int] = None
@@ -385,36 +383,22 @@ class CoreMonitor:
         if is_high(dut.irq_valid) and is_high(dut.irq_ready):
             self.irqs.append(value_of(dut.irq_vector))
             out.append(ev.Irq(self.irqs[-1]))
-        if self.reset_pending and is_high(dut.s_axil_bvalid):
-            self.reset_pending = False
-        aw = is_high(dut.s_axil_awvalid) and is_high(dut.s_axil_awready)
-        w = is_high(dut.s_axil_wvalid) and is_high(dut.s_axil_wready)
-        ar = is_high(dut.s_axil_arvalid) and is_high(dut.s_axil_arready)
-        if self.reset_pending and (aw or w or ar):
-            raise CheckerFailure(f"SUS-13 monitor: a bus handshake (AW {aw}, W {w}, AR {ar}) was accepted while the "
-                                 f"write of 0 to device_status is still pending")
-        if aw:
-            self._aw = value_of(dut.s_axil_awaddr)
-        if w:
-            self._w = (value_of(dut.s_axil_wdata), value_of(dut.s_axil_wstrb))
+        write, araddr, rdata = self.axil.step()
         status_write = None
-        if self._aw is not None and self._w is not None:  # the write takes effect at this edge
-            write = ev.RegWrite(self._aw & ~3, *self._w)
-            self._aw = self._w = None
+        if write is not None:
             out.append((write, s["state"]))
             if is_status_write(write):
                 status_write = write.data & 0xFF
                 self.status_writes.append((self.edge, status_write, s["state"]))
-                self.reset_pending = status_write == 0
-        if is_high(dut.s_axil_rvalid) and is_high(dut.s_axil_rready):
-            self._close_read(value_of(dut.s_axil_rdata))
-        if ar:
-            self._open_read = self._open(value_of(dut.s_axil_araddr), s["state"])
+        if rdata is not None:
+            self._close_read(rdata)
+        if araddr is not None:
+            self._open_read = self._open(araddr, s["state"])
             out.append(self._open_read)
 
         # Device-side inputs; a write of 0 still pending makes the core ignore faults (rule 8.12, SUS-15).
         fault = is_high(dut.fault_inj) or is_high(dut.eng_error)
-        if fault and not self.reset_pending:
+        if fault and not self.axil.reset_pending:
             out.append((ev.FaultInj(), s["state"]))
         if fault and s["state"] in (St.HALTED, St.RESET_PENDING):
             sample_transition(f"{St(s['state']).name}:fault ignored", self.mode)

@@ -46,7 +46,7 @@ from virtio_golden.constants import EngineState as St
 from virtio_golden.memory import DmaError
 from virtio_golden.ring import RingLayout, u16
 
-from .tb_common import CheckerFailure, Ports, _OpenRead, is_high, is_status_write, value_of
+from .tb_common import AxilHandshakes, CheckerFailure, Ports, _OpenRead, is_high, value_of
 
 RESPONSES = {0: ev.OKAY, 1: ev.OKAY, 2: ev.SLVERR, 3: ev.DECERR}
 BURST_INCR = 1
@@ -419,7 +419,7 @@ class DevMonitor:
         self.wr_packets = PacketJoiner("be_wr", self.bus_bytes)
         self.fault = tb.fault
         self.edge = 0
-        self.reset_pending = False
+        self.axil = AxilHandshakes(self.dut)
         self.isr_cleared_in_suspended = False
         self.requests: deque = deque()     # _Request in handshake order, not yet told to the model
         self.rd_owed: deque = deque()      # requests whose be_rd packet is still to come
@@ -434,7 +434,6 @@ class DevMonitor:
         self.irqs: list = []
         self._core_state = getattr(getattr(tb.dut, CORE_STATE[0]), CORE_STATE[1])
         self._open_read: Optional[_OpenRead] = None
-        self._aw = self._w = None
         self._prev = None
         self._task = None
 
@@ -477,7 +476,7 @@ class DevMonitor:
             self.irqs.append(value_of(d.irq_vector))
             out.append(ev.Irq(self.irqs[-1]))
         self._register_access(s, out)
-        if is_high(d.fault_inj) and not self.reset_pending:
+        if is_high(d.fault_inj) and not self.axil.reset_pending:
             out.append(ev.FaultInj())
         if is_high(d.devcfg_wr_valid):
             out.append(ev.DevCfgWrite(value_of(d.devcfg_wr_addr), value_of(d.devcfg_wr_data)))
@@ -523,29 +522,13 @@ class DevMonitor:
 
     # -- AXI4-Lite register accesses
     def _register_access(self, s: dict, out: list) -> None:
-        d = self.dut
-        if self.reset_pending and is_high(d.s_axil_bvalid):
-            self.reset_pending = False
-        aw = is_high(d.s_axil_awvalid) and is_high(d.s_axil_awready)
-        w = is_high(d.s_axil_wvalid) and is_high(d.s_axil_wready)
-        ar = is_high(d.s_axil_arvalid) and is_high(d.s_axil_arready)
-        if self.reset_pending and (aw or w or ar):
-            raise CheckerFailure(f"SUS-13 monitor: a register handshake (AW {aw}, W {w}, AR {ar}) while the write "
-                                 f"of 0 to device_status is pending")
-        if aw:
-            self._aw = value_of(d.s_axil_awaddr)
-        if w:
-            self._w = (value_of(d.s_axil_wdata), value_of(d.s_axil_wstrb))
-        if self._aw is not None and self._w is not None:
-            write = ev.RegWrite(self._aw & ~3, *self._w)
-            self._aw = self._w = None
+        write, araddr, rdata = self.axil.step()
+        if write is not None:
             out.append((write, s["state"]))
-            if is_status_write(write) and write.data & 0xFF == 0:
-                self.reset_pending = True
-        if is_high(d.s_axil_rvalid) and is_high(d.s_axil_rready):
-            self._close_read(value_of(d.s_axil_rdata), s["state"])
-        if ar:
-            self._open_read = _OpenRead(value_of(d.s_axil_araddr))
+        if rdata is not None:
+            self._close_read(rdata, s["state"])
+        if araddr is not None:
+            self._open_read = _OpenRead(araddr)
             out.append(self._open_read)
 
     def _close_read(self, data: int, state: int) -> None:

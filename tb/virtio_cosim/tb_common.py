@@ -169,6 +169,41 @@ class Scoreboard:
                        core.owed_irqs, core.isr.value, core.owed_isr, core.msix_enable, core.flush_owed, recent)
 
 
+class AxilHandshakes:
+    """Joins the AXI4-Lite slave's handshakes at each edge into register events, for both testbenches' monitors,
+    and checks SUS-13: no AW, W or AR handshake while a write of 0 to device_status waits for its BVALID."""
+
+    def __init__(self, dut):
+        self.dut = dut
+        self.reset_pending = False  # a write of 0 took effect and its BVALID has not been seen
+        self._aw: Optional[int] = None
+        self._w: Optional[tuple] = None
+
+    def step(self) -> tuple:
+        """(the RegWrite that takes effect at this edge, the address of a read accepted at it, the data of a read
+        response taken at it), each None when absent."""
+        d = self.dut
+        if self.reset_pending and is_high(d.s_axil_bvalid):
+            self.reset_pending = False
+        aw = is_high(d.s_axil_awvalid) and is_high(d.s_axil_awready)
+        w = is_high(d.s_axil_wvalid) and is_high(d.s_axil_wready)
+        ar = is_high(d.s_axil_arvalid) and is_high(d.s_axil_arready)
+        if self.reset_pending and (aw or w or ar):
+            raise CheckerFailure(f"SUS-13 monitor: a bus handshake (AW {aw}, W {w}, AR {ar}) was accepted while the "
+                                 f"write of 0 to device_status is still pending")
+        if aw:
+            self._aw = value_of(d.s_axil_awaddr)
+        if w:
+            self._w = (value_of(d.s_axil_wdata), value_of(d.s_axil_wstrb))
+        write = None
+        if self._aw is not None and self._w is not None:  # the write takes effect at this edge
+            write = ev.RegWrite(self._aw & ~3, *self._w)
+            self._aw = self._w = None
+            self.reset_pending = _is_reset_write(write)
+        rdata = value_of(d.s_axil_rdata) if is_high(d.s_axil_rvalid) and is_high(d.s_axil_rready) else None
+        return write, value_of(d.s_axil_araddr) if ar else None, rdata
+
+
 def is_status_write(event) -> bool:
     return isinstance(event, ev.RegWrite) and event.addr & ~3 == c.CC_DEVICE_STATUS and bool(event.strb & 1)
 
