@@ -92,11 +92,14 @@ def parse_shard(text: str) -> tuple[int, int]:
 
 
 def split(nodeids: list, shards: int, durations: Durations) -> list:
-    """`shards` lists of node ids, balanced by estimated time; each list keeps the collection order."""
+    """`shards` lists of node ids, balanced by estimated time (then by count, so that tests estimated at 0 s spread
+    too); each list keeps the collection order."""
     loads = [0.0] * shards
+    counts = [0] * shards
     chosen: dict = {}
     for nodeid in sorted(nodeids, key=lambda n: (-durations.estimate(n), n)):
-        shard = min(range(shards), key=lambda s: (loads[s], s))
+        shard = min(range(shards), key=lambda s: (loads[s], counts[s], s))
         loads[shard] += durations.estimate(nodeid)
+        counts[shard] += 1
         chosen[nodeid] = shard
     return [[n for n in nodeids if chosen[n] == s] for s in range(shards)]

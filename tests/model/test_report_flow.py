@@ -70,6 +70,14 @@ def test_shards_are_disjoint_complete_balanced_and_deterministic() -> None:
     assert [set(s) for s in shards] == [set(s) for s in split(list(reversed(nodeids)), 4, durations)]
 
 
+def test_tests_estimated_at_zero_seconds_spread_over_every_shard() -> None:
+    """A file whose tests all round to 0 s in the durations file (fast model tests under one profile) still
+    spreads over the shards instead of piling onto the first."""
+    durations = Durations({"files": {"t.py": 0.0}})
+    shards = split([f"t.py::test_{i}" for i in range(9)], 3, durations)
+    assert [len(s) for s in shards] == [3, 3, 3]
+
+
 def test_shard_syntax() -> None:
     assert parse_shard("2/4") == (2, 4)
     for bad in ("0/4", "5/4", "2", "a/b"):
