@@ -84,6 +84,9 @@ class Queue:
     reset_latched: bool = False
     last_avail: int = 0                   # = queue_avail_state (SUS-19)
     shadow_used: int = 0                  # = queue_used_state (SUS-19)
+    # SUS-18, SUS-19: the value before the last used.idx write, which a used_state read may still show; when the
+    # live counter moves after the write response is the RTL's choice (rule 8.12), so until a read shows it moved
+    used_state_behind: Optional[int] = None
     kick_pending: bool = False
     first_write: bool = False             # EVENT_IDX: the next used.idx write notifies (SPEC 4.6, Q16)
     fetch_due: bool = False               # an avail.idx read is owed (scan, kick, or re-read after avail_event)
@@ -174,7 +177,7 @@ class DeviceCore:
         # queue_reset = 1, until its outstanding transactions have retired (SPEC 4.8)
         self.queue_reset_transient: dict = {}
         # (marked queues, configuration notification due) of a drain aborted by NEEDS_RESET whose transactions
-        # may not have retired yet (SUS-12); dropped by a reset (rule 8.5)
+        # may not have retired yet (SUS-12); optional after a reset (rule 8.5)
         self.aborted_drain_due: Optional[tuple] = None
 
     @property
@@ -244,8 +247,11 @@ class DeviceCore:
         value = self._read_word(addr)
         if event.data is not None and event.data != value:
             value = self._read_alternative(event, addr, value)
-        elif self.queue_select in self.queue_reset_transient and value != self._read_resetting(addr):
-            del self.queue_reset_transient[self.queue_select]  # the reset was seen complete
+        else:
+            if self.queue_select in self.queue_reset_transient and value != self._read_resetting(addr):
+                del self.queue_reset_transient[self.queue_select]  # the reset was seen complete
+            if event.data is not None and self._read_used_state_behind(addr) not in (None, value):
+                self._selected().used_state_behind = None  # the RTL's counter is seen past the write
         if self._is_devcfg_read(addr) and self.cfg_dirty:  # SPEC 2.6, rule 8.10
             self.generation = u16(self.generation + 1) & 0xFF
             self.cfg_dirty = False
@@ -263,7 +269,24 @@ class DeviceCore:
                 self._restore(copy.deepcopy(before, self._memo()))
         if self.queue_select in self.queue_reset_transient and event.data == self._read_resetting(addr):
             return event.data  # SPEC 4.8: the queue's registers, queue_reset = 1, until the reset is done
-        raise Mismatch(event, f"read value {model_value:#010x}", self._describe())
+        behind = self._read_used_state_behind(addr)
+        if behind is not None and event.data == behind:
+            return behind  # SUS-18, SUS-19: the live used_state has not moved past the last used.idx write yet
+        raise Mismatch(event, f"read value {model_value:#010x}"
+                              + (f" (or {behind:#010x} before the last used.idx write)" if behind is not None else ""),
+                       self._describe())
+
+    def _read_used_state_behind(self, addr: int) -> Optional[int]:
+        """The word with the selected queue's used_state still before its last used.idx write, or None."""
+        q = self._selected()
+        if q is None or q.used_state_behind is None:
+            return None
+        live = q.shadow_used
+        q.shadow_used = q.used_state_behind
+        try:
+            return self._read_word(addr)
+        finally:
+            q.shadow_used = live
 
     def _read_resetting(self, addr: int) -> int:
         """The word as the RTL shows it while the selected queue's reset still runs."""
@@ -483,6 +506,10 @@ class DeviceCore:
 
     def _start_reset(self) -> None:
         """SUS-13: abandon everything, pulse be_flush; the core treats the reset as atomic (rule 8.12)."""
+        if self.aborted_drain_due is not None:
+            # Rule 8.5: the aborted drain's transactions may have retired, and its messages been offered, before
+            # the write of 0; decided now, they become optional below
+            self.complete_aborted_drain()
         self._ghost = self._retiring_ghost()
         self._abandon_all()
         self.flush_owed += 1
@@ -568,6 +595,8 @@ class DeviceCore:
         self.presented = suspended_encoding(self.presented, self.mode)
         self.state = St.SUSPENDED
         self.suspend_latched = False
+        for q in self.queues:
+            q.used_state_behind = None  # SUS-19: stable in SUSPENDED; the drain ended after the last publication
         self._perform_latched_queue_resets()
 
     def _complete_resume(self) -> None:
@@ -1132,6 +1161,7 @@ class DeviceCore:
             return
         old = q.shadow_used
         q.shadow_used = new
+        q.used_state_behind = old
         q.elems_unpublished -= step
         published = [f for f in q.flights if f.elem_written][:step]
         q.flights = [f for f in q.flights if f not in published]

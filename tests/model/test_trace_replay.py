@@ -301,6 +301,24 @@ def test_sus12_aborted_drain_notification_is_routed_when_it_is_sent():
     obs.finish()
 
 
+@pytest.mark.parametrize("delivered", [False, True])
+def test_r8_5_aborted_drain_message_offered_before_a_reset_may_still_arrive(delivered):
+    """The aborted drain's NEEDS_RESET message may have been offered before the write of 0 (its transactions had
+    retired, a moment the model does not see): it may arrive after the reset, or not at all, but only once."""
+    obs, _ = running_observer()
+    obs.observe(ev.RegWrite(c.CC_CONFIG_MSIX_VECTOR, 2, 0x3))
+    aborted_drain(obs)
+    obs.observe(ev.MsixEnable(True))
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0, 0x1))
+    obs.observe(ev.BeFlush())
+    assert obs.state == St.INIT
+    if delivered:
+        obs.observe(ev.Irq(2))
+        with pytest.raises(Mismatch, match="messages owed"):
+            obs.observe(ev.Irq(2))
+    obs.finish()
+
+
 def test_sus12_aborted_drain_sets_isr_again_after_an_earlier_change_was_read():
     """ISR bit 1 already set by an earlier change: a read before the aborted drain's notification clears it, the
     notification sets it again, and only once."""
@@ -311,6 +329,29 @@ def test_sus12_aborted_drain_sets_isr_again_after_an_earlier_change_was_read():
     assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2                  # the NEEDS_RESET notification
     with pytest.raises(Mismatch, match="ISR"):
         obs.observe(ev.RegRead(c.BAR_ISR, 0x2))
+    obs.finish()
+
+
+def test_sus19_used_state_read_may_lag_the_used_idx_write_response():
+    """SUS-18, SUS-19: in RUNNING used_state is the live counter, and when it moves after the used.idx write
+    response is the RTL's choice; a read may show the value before that write until a read shows it moved, and
+    never goes back afterwards."""
+    obs, mem = running_observer()
+    post_chains(mem, [3])
+    obs.observe(ev.DmaRead(0x2002, 2, (1).to_bytes(2, "little")))            # avail.idx = 1
+    obs.observe(ev.DmaRead(0x2004, 2, (3).to_bytes(2, "little")))            # head 3
+    obs.observe(ev.DmaRead(0x1030, 16, mem.read(0x1030, 16)))
+    obs.observe(ev.DmaRead(0x8300, 4, mem.read(0x8300, 4)))
+    obs.observe(ev.BeRequest(0, 3, 5, 4, 0, mem.read(0x8300, 4)))
+    obs.observe(ev.BeCompletion(5, 0))
+    obs.observe(ev.DmaWrite(0x3004, (3).to_bytes(4, "little") + bytes(4)))  # used element {3, 0}
+    obs.observe(ev.DmaWrite(0x3002, (1).to_bytes(2, "little")))             # used.idx = 1, response seen
+    behind, moved = 0 << 16 | 1, 1 << 16 | 1                                # used_state << 16 | avail_state
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, behind)) == behind
+    assert obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, moved)) == moved
+    with pytest.raises(Mismatch, match="read value 0x00010001"):
+        obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, behind))
+    obs.observe(ev.DmaRead(0x2000, 2, (1).to_bytes(2, "little")))            # decision read: NO_INTERRUPT
     obs.finish()
 
 
