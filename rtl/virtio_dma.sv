@@ -68,6 +68,7 @@ module virtio_dma #(
     output logic                         rd0_tvalid,
     input  wire                          rd0_tready,
     output logic                         rd0_terr,
+    output logic                         rd0_bus_end,     // the bus took the last R beat of a port-0 command
 
     // read port 1 (gather reads)
     input  wire                          rd1_cmd_valid,
@@ -113,6 +114,9 @@ module virtio_dma #(
     logic [7:0]       rd0_ar_len, rd1_ar_len;
     logic [2:0]       rd0_ar_size, rd1_ar_size;
     logic             rd0_r_ready, rd1_r_ready, rd0_busy, rd1_busy, wr_busy;
+    /* verilator lint_off UNUSEDSIGNAL */  // only the decision reads of port 0 need the bus-side order (rule 8.12)
+    logic             rd1_bus_end;
+    /* verilator lint_on UNUSEDSIGNAL */
     logic             r_is_rd0, r_is_rd1, r_err;
     logic             frozen, error_response, stop, hold, r_take, r_burst_failed;
     logic [2:0]       r_class, r_err_open;  // one-hot ID class (rd0, rd1, other); an error beat in its open burst
@@ -164,7 +168,7 @@ module virtio_dma #(
         .ar_valid(rd0_ar_valid), .ar_ready(rd0_ar_ready), .ar_addr(rd0_ar_addr), .ar_len(rd0_ar_len),
         .ar_size(rd0_ar_size),
         .r_valid(m_axi_rvalid && r_is_rd0), .r_ready(rd0_r_ready), .r_data(m_axi_rdata), .r_err,
-        .r_last(m_axi_rlast), .stop, .hold, .busy(rd0_busy)
+        .r_last(m_axi_rlast), .stop, .hold, .bus_end(rd0_bus_end), .busy(rd0_busy)
     );
 
     virtio_dma_rd #(.DATA_WIDTH(AXI_DATA_WIDTH), .MAX_BURST_BEATS(MAX_BURST_BEATS),
@@ -177,7 +181,7 @@ module virtio_dma #(
         .ar_valid(rd1_ar_valid), .ar_ready(rd1_ar_ready), .ar_addr(rd1_ar_addr), .ar_len(rd1_ar_len),
         .ar_size(rd1_ar_size),
         .r_valid(m_axi_rvalid && r_is_rd1), .r_ready(rd1_r_ready), .r_data(m_axi_rdata), .r_err,
-        .r_last(m_axi_rlast), .stop, .hold, .busy(rd1_busy)
+        .r_last(m_axi_rlast), .stop, .hold, .bus_end(rd1_bus_end), .busy(rd1_busy)
     );
 
     virtio_dma_ar_arb #(.ID_WIDTH(AXI_ID_WIDTH)) u_ar_arb (

@@ -7,6 +7,8 @@
 // (virtio_dma_split); a beat's valid lanes are those of its address within the bus word. EXACT = 0: full bus words.
 // While `stop` is high no AR is asked for: the bursts split from then on are dropped, and the packer gets their beats
 // from here (zero data, error set), so every command still delivers its whole packet, with terr.
+// `bus_end` pulses when the bus accepts the rlast beat of a command's last burst (in command order), ahead of the
+// packet, which leaves through the beat buffer and the packer some cycles later.
 module virtio_dma_rd #(
     parameter int DATA_WIDTH = 64,
     parameter int MAX_BURST_BEATS = 16,
@@ -38,6 +40,7 @@ module virtio_dma_rd #(
     input  wire                      r_last,
     input  wire                      stop,        // drop bursts instead of asking for AR (virtio_dma's freeze)
     input  wire                      hold,        // ask for no AR yet, drop nothing (an error burst is arriving)
+    output logic                     bus_end,     // this edge takes the last R beat of a command from the bus
     output logic                     busy
 );
 
@@ -90,6 +93,20 @@ module virtio_dma_rd #(
         .out_valid(meta_valid), .out_ready(beat_take && beat_last),
         .out_data({meta_lo, meta_hi_m1, meta_size, meta_eop, meta_dropped, meta_len})
     );
+
+    // Bursts on the bus, in AR order (R answers one ID in that order): whether each ends its command. It holds no
+    // more entries than u_meta, so it has room whenever an AR is asked for.
+    logic bus_valid, bus_cmd_end, r_last_take;
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic bus_room;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign r_last_take = r_valid && r_ready && r_last;
+    virtio_dma_fifo #(.WIDTH(1), .DEPTH(RD_OUTSTANDING)) u_bus (
+        .clk, .rst,
+        .in_valid(ar_fire), .in_ready(bus_room), .in_data(burst_last),
+        .out_valid(bus_valid), .out_ready(r_last_take), .out_data(bus_cmd_end)
+    );
+    assign bus_end = r_last_take && bus_valid && bus_cmd_end;
 
     virtio_dma_fifo #(.WIDTH(DATA_WIDTH + 2), .DEPTH(BUF_BEATS)) u_beats (
         .clk, .rst,

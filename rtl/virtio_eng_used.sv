@@ -5,7 +5,9 @@
 // decision: with EVENT_IDX the first write after an entry into RUNNING notifies without a read, otherwise it reads
 // used_event (EVENT_IDX) or avail.flags and hands a notification to the core. One used.idx write per chain
 // (USED_BATCH bursts of one, which the rule allows). While a suspend is latched no decision is made: the queue is
-// marked, and once the engine has drained, one forced notification per marked queue is handed over.
+// marked, and once the engine has drained, one forced notification per marked queue is handed over. A decision read
+// whose data the bus delivered before the latch counts as made then (SUS-21, rule 8.12 set 6), even though the data
+// reaches this block through the DMA read buffer after the latch: it is delivered, and it marks nothing.
 module virtio_eng_used #(
     parameter int  NUM_QUEUES     = 2,
     parameter int  SLOTS          = 8,
@@ -60,6 +62,7 @@ module virtio_eng_used #(
     output logic                 rd_valid,
     input  wire                  rd_ready,
     output logic [63:0]          rd_addr,
+    input  wire                  rd_landed,      // the bus took the decision read's data at this edge
     input  wire                  rd_beat,
     input  wire  [15:0]          rd_data,
     input  wire                  rd_last,
@@ -121,6 +124,13 @@ module virtio_eng_used #(
     assign need_event = event_gap < (new_idx - old_idx);
     assign notify_now = feat_event_idx ? need_event : !rd_data[0];
 
+    // Whether the decision read's data was taken from the bus before the SUSPEND latch, in RUNNING. Judged one edge
+    // after the bus took it, when a status write at that same edge (which comes first, rule 8.12) shows in the state.
+    logic land_q;
+    logic made_q;
+    logic made;
+    assign made = land_q ? running && !stop_req : made_q;
+
     logic           pick_found;
     logic [QIW-1:0] pick_q;
     virtio_eng_pick #(.N(NQ)) forced_pick (.req(marked), .start(QIW'(0)), .found(pick_found), .idx(pick_q));
@@ -131,6 +141,8 @@ module virtio_eng_used #(
     always_ff @(posedge clk) begin
         error <= 1'b0;
         release_slot <= 1'b0;
+        land_q <= rd_landed;
+        if (land_q) made_q <= made;
         used_publish <= '0;
         for (int q = 0; q < NQ; q++) begin
             if (scan[q]) first_write[q] <= 1'b1;
@@ -206,11 +218,11 @@ module virtio_eng_used #(
                     if (rd_err) begin
                         error <= 1'b1;
                         st <= U_ERR;
-                    end else if (stop_req) begin
-                        marked[cq] <= 1'b1;
+                    end else if (made && !qreset_req[cq] && notify_now) st <= U_NOTIFY;
+                    else begin
+                        if (stop_req && !made) marked[cq] <= 1'b1;  // SUS-21: a decision not made at the latch
                         st <= U_IDLE;
-                    end else if (running && !qreset_req[cq] && notify_now) st <= U_NOTIFY;
-                    else st <= U_IDLE;
+                    end
                 end
             end
             U_NOTIFY: begin
@@ -229,6 +241,8 @@ module virtio_eng_used #(
             cq <= '0;
             cur_slot <= '0;
             used_publish_idx <= '0;
+            land_q <= 1'b0;
+            made_q <= 1'b0;
         end
     end
 endmodule

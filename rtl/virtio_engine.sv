@@ -97,6 +97,7 @@ module virtio_engine #(
     input  wire                  rd0_tvalid,
     output logic                 rd0_tready,
     input  wire                  rd0_terr,
+    input  wire                  rd0_bus_end,    // the bus took the last R beat of a port-0 command (in order)
     output logic                 rd1_cmd_valid,
     input  wire                  rd1_cmd_ready,
     output logic [63:0]          rd1_cmd_addr,
@@ -457,6 +458,8 @@ module virtio_engine #(
     logic       rd0_grant_used;
     logic [1:0] rd0_owner;      // owners of the reads in flight, oldest in bit 0 (1 = used writer)
     logic [1:0] rd0_count;
+    logic [1:0] rd0_landed;     // the oldest reads in flight whose data the bus has already delivered
+    logic       used_rd_landed;
     assign rd0_grant_used = rd0_lock_valid ? rd0_lock_used : used_rd_valid;
     assign rd0_cmd_valid = rd0_count != 2'd2 && (rd0_grant_used ? used_rd_valid : ctl_rd_valid);
     assign rd0_cmd_addr = rd0_grant_used ? used_rd_addr : ctl_rd_addr;
@@ -467,6 +470,7 @@ module virtio_engine #(
     assign rd0_tready = 1'b1;
     assign used_rd_beat = rd0_tvalid && rd0_owner[0];
     assign ctl_rd_beat = rd0_tvalid && !rd0_owner[0];
+    assign used_rd_landed = rd0_bus_end && rd0_owner[rd0_landed[0]];
 
     logic rd0_push;
     logic rd0_pop;
@@ -479,10 +483,13 @@ module virtio_engine #(
         if (rd0_pop) rd0_owner <= {1'b0, rd0_owner[1]};
         if (rd0_push) rd0_owner[rd0_pop ? rd0_count[0] - 1'b1 : rd0_count[0]] <= rd0_grant_used;
         rd0_count <= rd0_count + (rd0_push ? 2'd1 : 2'd0) - (rd0_pop ? 2'd1 : 2'd0);
+        // a read frozen before its last burst reached the bus never lands (its packet carries terr)
+        rd0_landed <= rd0_landed + (rd0_bus_end ? 2'd1 : 2'd0) - (rd0_pop && rd0_landed != 2'd0 ? 2'd1 : 2'd0);
         if (rst) begin
             rd0_lock_valid <= 1'b0;
             rd0_owner <= '0;
             rd0_count <= '0;
+            rd0_landed <= '0;
         end
     end
 
@@ -790,6 +797,7 @@ module virtio_engine #(
         .rd_valid(used_rd_valid),
         .rd_ready(used_rd_ready),
         .rd_addr(used_rd_addr),
+        .rd_landed(used_rd_landed),
         .rd_beat(used_rd_beat),
         .rd_data(rd0_tdata[15:0]),
         .rd_last(rd0_tlast),

@@ -185,6 +185,7 @@ module virtio_pci_dev #(
     logic                      rd0_tvalid;
     logic                      rd0_tready;
     logic                      rd0_terr;
+    logic                      rd0_bus_end;
     logic                      rd1_cmd_valid;
     logic                      rd1_cmd_ready;
     logic [63:0]               rd1_cmd_addr;
@@ -361,6 +362,7 @@ module virtio_pci_dev #(
         .rd0_tvalid(rd0_tvalid),
         .rd0_tready(rd0_tready),
         .rd0_terr(rd0_terr),
+        .rd0_bus_end(rd0_bus_end),
         .rd1_cmd_valid(rd1_cmd_valid),
         .rd1_cmd_ready(rd1_cmd_ready),
         .rd1_cmd_addr(rd1_cmd_addr),
@@ -440,6 +442,7 @@ module virtio_pci_dev #(
         .rd0_tvalid(rd0_tvalid),
         .rd0_tready(rd0_tready),
         .rd0_terr(rd0_terr),
+        .rd0_bus_end(rd0_bus_end),
         .rd1_cmd_valid(rd1_cmd_valid),
         .rd1_cmd_ready(rd1_cmd_ready),
         .rd1_cmd_addr(rd1_cmd_addr),

@@ -1,10 +1,12 @@
 """virtio_pci_dev around SUSPEND (SPEC SUS-05 to SUS-22, rule 8.4's SUSPENDING and RESUMING rows): drains with many
-chains in flight and a late backend, a used.idx write response held across the latch (SUS-21), kicks and device-side
-configuration changes in SUSPENDING, SUSPENDED and RESUMING, reset / FAILED / faults in each of them, queue resets
-latched and immediate, the drain watchdog, the mode-RFC driver sequences, and random suspend points under traffic.
+chains in flight and a late backend, a used.idx write response held across the latch and a decision read answered
+around it (SUS-21), kicks and device-side configuration changes in SUSPENDING, SUSPENDED and RESUMING, reset / FAILED
+/ faults in each of them, queue resets latched and immediate, the drain watchdog, the mode-RFC driver sequences, and
+random suspend points under traffic.
 Every event is judged by the golden model and the safety monitors (dev_monitors.py); the explicit checks below are
 the ones the model does not make on its own (counts of messages per vector, register values, used elements)."""
 
+import cocotb
 from cocotb.triggers import Event, RisingEdge
 
 from virtio_golden import constants as c
@@ -129,25 +131,41 @@ async def between_completions(tb: DevTB) -> None:
                       and not is_high(tb.dut.be_wr_tvalid), "no completion in progress")
 
 
-class UsedIdxHold:
-    """Holds back the write response of the next write to one address (a queue's used.idx): the AxiRam stores the
-    bytes, then its write process waits for `release()` before it sends B (and takes no further write meanwhile)."""
+class ResponseHold:
+    """Holds back the response to the next access to one address: a write there (a queue's used.idx) is stored, then
+    the AxiRam's write process waits for `release()` before it sends B; a read burst starting there (a queue's
+    avail.flags) waits in the read process before any of its data is read, so its R comes after `release()`. The
+    process takes no further access meanwhile."""
 
-    def __init__(self, tb: DevTB):
+    def __init__(self, tb: DevTB, read: bool = False):
         self.addr = None
         self.held = False
         self._release = Event()
-        original = tb.ram.write_if._write
+        if read:
+            channel = tb.ram.read_if.ar_channel
+            receive = channel.recv
 
-        async def write(address: int, data: bytes) -> None:
-            await original(address, data)
-            if self.addr is not None and address <= self.addr < address + len(data):
-                self.addr, self.held = None, True
-                await self._release.wait()
-                self._release.clear()
-                self.held = False
+            async def next_burst():
+                ar = await receive()
+                await self._hold_if(int(ar.araddr) == self.addr)
+                return ar
 
-        tb.ram.write_if._write = write
+            channel.recv = next_burst
+        else:
+            original = tb.ram.write_if._write
+
+            async def write(address: int, data: bytes) -> None:
+                await original(address, data)
+                await self._hold_if(self.addr is not None and address <= self.addr < address + len(data))
+
+            tb.ram.write_if._write = write
+
+    async def _hold_if(self, armed_access: bool) -> None:
+        if armed_access:
+            self.addr, self.held = None, True
+            await self._release.wait()
+            self._release.clear()
+            self.held = False
 
     def arm(self, addr: int) -> None:
         self.addr = addr
@@ -200,7 +218,7 @@ async def test_used_idx_response_at_latch(dut, rng):
     await tb.set_msix(True)
     driver = tb.driver()
     rings = await bring_up(tb, driver)
-    hold = UsedIdxHold(tb)
+    hold = ResponseHold(tb)
     others = [vq.index for vq in rings[1:2]]  # queues 0 and 1 own vectors 0 and 1 alone
     for _ in range(3):
         await tb.quiet()
@@ -227,6 +245,80 @@ async def test_used_idx_response_at_latch(dut, rng):
                 f"queue {vq.index}: {sent.count(vq.index)} forced notifications, expected {int(drained)} ({sent})"
         await driver.resume()
         await serve(tb, driver, rings, owed)
+    await tb.finish()
+
+
+async def latch_offset(tb: DevTB, released: Event) -> int:
+    """Edges from the status write that starts now (the edge at which its AW and W have both been taken, where it
+    takes effect) to the edge at which the bus takes the first port-0 rlast beat after `released` is set; negative
+    when that beat comes first."""
+    d = tb.dut
+    edge = beat_edge = write_edge = 0
+    aw = w = False
+    while not (beat_edge and write_edge):
+        await RisingEdge(d.clk)
+        edge += 1
+        if not beat_edge and released.is_set() and is_high(d.m_axi_rvalid) and is_high(d.m_axi_rready) \
+                and is_high(d.m_axi_rlast) and int(d.m_axi_rid.value) == 0:
+            beat_edge = edge
+        aw = aw or is_high(d.s_axil_awvalid) and is_high(d.s_axil_awready)
+        w = w or is_high(d.s_axil_wvalid) and is_high(d.s_axil_wready)
+        if aw and w and not write_edge:
+            write_edge = edge
+    return beat_edge - write_edge
+
+
+@seeded_test(**TIMEOUT)
+async def test_decision_read_at_latch(dut, rng):
+    """A decision read (avail.flags, NO_INTERRUPT set) whose data the bus delivers around the SUSPEND latch (SUS-21,
+    rule 8.12 set 6). Data taken before the latching status write makes the decision then: no message, and the queue
+    stays unmarked, so the drain sends nothing. Data taken at the latch or after it is a decision not yet made: it is
+    dropped and the queue gets exactly one forced notification. Each round releases the data one cycle later relative
+    to the status write, so one round has the bus take it at the edge before the latch, when it is still inside the
+    DMA read buffer (docs/rtl-dma.md "Timing")."""
+    tb = DevTB(dut, rng)
+    await tb.reset()
+    await tb.set_msix(True)
+    driver = tb.driver()
+    rings = await tb.start(driver, tb.queue_plan(16), features=tb.params.DEVICE_FEATURES & ~(1 << c.F_EVENT_IDX))
+    vq = rings[0]
+    tb.mem.write(vq.layout.avail_flags_addr, c.VIRTQ_AVAIL_F_NO_INTERRUPT.to_bytes(2, "little"))
+    hold = ResponseHold(tb, read=True)
+    tb.backpressure = False  # the release cycle alone decides where the data lands
+    offsets = []
+    for shift in range(-3, 4):  # cycles from the start of the status write to the release (negative: release first)
+        await tb.quiet()
+        hold.arm(vq.layout.avail_flags_addr)
+        owed = post(rng, rings, [0], 1)
+        await driver.kick_always(0)
+        await tb.wait_for(lambda: hold.held, "the decision read of queue 0 held")
+        shown = await tb.status()
+        irqs_before = len(tb.monitor.irqs)
+        released = Event()
+        offset = cocotb.start_soon(latch_offset(tb, released))
+
+        def release() -> None:
+            released.set()
+            hold.release()
+
+        if shift < 0:
+            release()
+            await tb.cycles(-shift)
+        write = cocotb.start_soon(driver.write_status(shown | c.S_SUSPEND))
+        if shift >= 0:
+            await tb.cycles(shift)
+            release()
+        await write
+        offsets.append(await offset)
+        await wait_suspended(tb)
+        await check_drained(tb, driver, rings)
+        sent = tb.monitor.irqs[irqs_before:]
+        expected = int(offsets[-1] >= 0)  # SUS-21: forced iff the decision was not made before the latch
+        assert sent.count(vq.index) == expected, \
+            f"data taken {offsets[-1]} edges from the latch: {sent.count(vq.index)} messages, expected {expected}"
+        await driver.resume()
+        await serve(tb, driver, rings, owed)
+    assert -1 in offsets and max(offsets) >= 0, f"the data never landed just before and after the latch: {offsets}"
     await tb.finish()
 
 

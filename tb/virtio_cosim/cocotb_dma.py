@@ -347,16 +347,18 @@ async def test_latency(dut, rng):
     tb.read(0, [(high + READ_AREA + 0x100, tb.kw)])
     read = await _first_edges(dut, {
         "cmd": ("rd0_cmd_valid", "rd0_cmd_ready"), "ar": ("m_axi_arvalid",),
-        "r": ("m_axi_rvalid", "m_axi_rready"), "out": ("rd0_tvalid",)}, 40)
+        "r": ("m_axi_rvalid", "m_axi_rready"), "end": ("rd0_bus_end",), "out": ("rd0_tvalid",)}, 40)
     tb.write_imm(high + WRITE_AREA + 0x100, b"\x01\x02")
     write = await _first_edges(dut, {
         "cmd": ("wr_cmd_valid", "wr_cmd_ready"), "aw": ("m_axi_awvalid",), "w": ("m_axi_wvalid",),
         "b": ("m_axi_bvalid", "m_axi_bready"), "done": ("wr_done_valid",)}, 40)
     dut._log.info("read edges %s, write edges %s", read, write)
     measured = {"read cmd > ARVALID": read["ar"] - read["cmd"], "R beat > rd0_tvalid": read["out"] - read["r"],
+                "last R beat > rd0_bus_end": read["end"] - read["r"],
                 "write cmd > AWVALID": write["aw"] - write["cmd"], "write cmd > WVALID": write["w"] - write["cmd"],
                 "B > wr_done_valid": write["done"] - write["b"]}
-    documented = {"read cmd > ARVALID": 2, "R beat > rd0_tvalid": 2, "write cmd > AWVALID": 2,
+    documented = {"read cmd > ARVALID": 2, "R beat > rd0_tvalid": 2, "last R beat > rd0_bus_end": 0,
+                  "write cmd > AWVALID": 2,
                   "write cmd > WVALID": 3, "B > wr_done_valid": 1}
     assert measured == documented, f"measured {measured}, docs/rtl-dma.md says {documented}"
     await tb.finish()

@@ -24,7 +24,8 @@ Pieces:
   byte count; a read port above RD_OUTSTANDING bursts in flight; a strobed byte other than
   the next byte of the accepted write commands (in order), a wrong wlast; a read beat not full before tlast or a
   tlast beat whose tkeep is not contiguous from lane 0; `dma_idle` high with an AXI request or a stream beat
-  waiting, a read burst or a write command open.
+  waiting, a read burst or a write command open; `rd0_bus_end` high at an edge other than one that takes the rlast
+  beat of an rd0 command's last burst, or low at such an edge.
 - Freeze (SPEC 4.7): the monitor mirrors the block's stop (an error B or the rlast beat of a read burst with an error
   beat, sticky until `dma_freeze`; `dma_freeze` itself) and fails the test on an AR or AW request appearing at an edge
   after the one at which the block stopped (one already waiting may complete). It follows each accepted command's
@@ -43,7 +44,8 @@ testbench also stalls the rd0 sink in the stalled-rd1 test), `flip_done_err` (on
 wr_done), `keep_full_last` (the stream monitor wants full tlast beats too), `drop_done` (the reference forgets the
 first write command's completion), `rd0_short_range` (the rd0 range monitor takes each command one byte shorter),
 `rd0_long_range` (the rd0 range monitor takes each command one byte longer), `rd0_full_size` (the rd0 size monitor
-wants full bus words, as rd1), `freeze_on_okay` (the freeze mirror takes every response for an error).
+wants full bus words, as rd1), `freeze_on_okay` (the freeze mirror takes every response for an error),
+`bus_end_every_burst` (the rd0_bus_end monitor expects a pulse at the rlast beat of every rd0 burst).
 """
 
 import logging
@@ -70,7 +72,7 @@ ADDR_MASK = (1 << 64) - 1
 ENV_FAULT = "DMA_TB_FAULT"
 FAULTS = ("corrupt_read", "corrupt_write", "narrow_range", "boundary_2k", "burst_half", "outstanding_1",
           "outstanding_floor", "stall_rd0", "flip_done_err", "flip_terr", "late_done", "keep_full_last",
-          "drop_done", "rd0_short_range", "rd0_long_range", "rd0_full_size", "freeze_on_okay")
+          "drop_done", "rd0_short_range", "rd0_long_range", "rd0_full_size", "freeze_on_okay", "bus_end_every_burst")
 TIMEOUT = {"timeout_time": 20, "timeout_unit": "ms"}  # simulated time per cocotb test: a hang fails
 
 PARAMSETS = {
@@ -385,6 +387,7 @@ class AxiMonitor:
         self.open_writes = 0                # write commands accepted without their wr_done
         self.bursts = {"ar": 0, "aw": 0}
         self.rd0_bursts: list = []          # (araddr, arlen, arsize) of every rd0 AR, in order
+        self.rd0_ends: deque = deque()      # rd0 bursts on the bus, in order: whether each ends its command
         self.rd0_extra = {"rd0_short_range": -1, "rd0_long_range": 1}.get(tb.fault, 0)
         # Spans of accepted commands, in order: still awaiting bursts (`*_open`), for the checkers (`*_records`,
         # taken at packet end / wr_done), still to be strobed (`write_ranges`), all of them (`history`).
@@ -465,6 +468,8 @@ class AxiMonitor:
                                  f"bytes, expected {want}")
         span.next, span.left = (addr + nbytes) & ADDR_MASK, left - nbytes
         ends_command = nbytes == left
+        ends_real_command = (addr + nbytes - span.addr) & ADDR_MASK == span.length  # not the planted range's
+        self.rd0_ends.append(ends_real_command or self.tb.fault == "bus_end_every_burst")
         cut = ("end" if ends_command else "4k" if (addr + nbytes) % 4096 == 0
                else "max_beats" if beats == self.tb.max_burst else "alignment")
         sample_rd0_burst(rd0_size_class(size, kw), cut)
@@ -475,9 +480,11 @@ class AxiMonitor:
         while True:
             await RisingEdge(p.clk)
             if p.rst.value:
+                self.rd0_ends.clear()
                 continue
             idle = p.dma_idle.value
             self._check_freeze()
+            self._check_rd0_bus_end()
             if p.m_axi_arvalid.value:
                 if idle:
                     raise CheckerFailure("idle monitor: dma_idle high with an AR request waiting")
@@ -548,6 +555,16 @@ class AxiMonitor:
                         if (must_be_full and keep != full) or keep == 0 or keep & (keep + 1):
                             raise CheckerFailure(f"stream monitor: rd{port} beat with tkeep {keep:#x}, tlast "
                                                  f"{last}: full beats before tlast, contiguous from lane 0")
+
+    def _check_rd0_bus_end(self) -> None:
+        """rd0_bus_end marks exactly the edges that take the rlast beat of an rd0 command's last burst."""
+        p = self.p
+        rlast0 = (p.m_axi_rvalid.value and p.m_axi_rready.value and p.m_axi_rlast.value
+                  and value_of(p.m_axi_rid) == 0)
+        due = bool(rlast0 and self.rd0_ends and self.rd0_ends.popleft())
+        if bool(p.rd0_bus_end.value) != due:
+            raise CheckerFailure(f"rd0_bus_end monitor: rd0_bus_end {int(p.rd0_bus_end.value)} at an edge that "
+                                 f"{'takes' if due else 'does not take'} the last R beat of an rd0 command")
 
     def _check_freeze(self) -> None:
         """Mirror of the block's stop (a failed transaction completed: an error B, or the rlast beat of a read burst

@@ -78,6 +78,7 @@ PLANTED = [  # fault, parameter set, cocotb test, the checker's message
     ("rd0_long_range", "dw64", "test_rd0_exact_ranges", "rd0 cover monitor:"),
     ("rd0_full_size", "dw64", "test_rd0_exact_ranges", "rd0 size monitor:"),
     ("freeze_on_okay", "dw64", "test_freeze_after_write_error", "freeze monitor:"),
+    ("bus_end_every_burst", "dw64", "test_rd0_exact_ranges", "rd0_bus_end monitor:"),
 ]
 
 
