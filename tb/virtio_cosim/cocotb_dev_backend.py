@@ -7,7 +7,7 @@ from virtio_golden import constants as c
 from virtio_golden.constants import SuspendMode
 from virtio_golden.driver import PollTimeout
 
-from .dev_tb import TIMEOUT, DevTB, random_chain, random_plan
+from .dev_tb import TIMEOUT, DevTB, held_chain_bufs, random_chain, random_plan
 from .seeded import seeded_test
 from .tb_common import is_high
 
@@ -153,8 +153,9 @@ async def test_suspend_matrix(dut, rng):
                                   depth, queues, event_idx, indirect)
                     rings = await tb.start(driver, tb.queue_plan(16)[:queues], features)
                     tb.backend.latency = HOLD
+                    max_bufs = held_chain_bufs(p, depth)
                     for k in range(depth):
-                        readable, writable = random_chain(rng, max_bufs=2, max_len=100)
+                        readable, writable = random_chain(rng, max_bufs=max_bufs, max_len=100)
                         rings[k % queues].add_chain(readable, writable, indirect=indirect and rng.random() < 0.5)
                     for vq in rings:
                         await driver.kick(vq.index)

@@ -26,7 +26,7 @@ from virtio_golden.driver import Driver, MigrationState, restore_state, save_sta
 from virtio_golden.ring import u16
 
 from .dev_coverage import sample_migration
-from .dev_tb import TIMEOUT, DevTB, random_chain, random_plan
+from .dev_tb import TIMEOUT, DevTB, held_chain_bufs, random_chain, random_plan
 from .migration_tb import Ledger, MigrationTB
 from .seeded import seeded_test
 from .tb_common import CheckerFailure
@@ -68,11 +68,12 @@ async def hold_in_flight(dev: DevTB, driver: Driver, rings: list, ledger: Ledger
     """FETCH_AHEAD chains per queue taken and requested, none answered; then STRAGGLERS more per queue without a
     kick, which the device cannot take (its chain slots are full) and which therefore stay in the ring."""
     dev.backend.latency = HOLD
+    held = dev.params.FETCH_AHEAD * len(rings)
+    max_bufs = held_chain_bufs(dev.params, held)
     for vq in rings:
         for _ in range(dev.params.FETCH_AHEAD):
-            ledger.post(vq, *random_chain(rng, max_bufs=2, max_len=200))
+            ledger.post(vq, *random_chain(rng, max_bufs=max_bufs, max_len=200))
         await driver.kick(vq.index)
-    held = dev.params.FETCH_AHEAD * len(rings)
     await dev.wait_for(lambda: dev.backend.outstanding == held, f"{held} backend requests in flight")
     for vq in rings:
         for _ in range(STRAGGLERS):

@@ -57,8 +57,8 @@ from virtio_golden.params import Params
 from virtio_golden.status import classify_write
 
 from .identity import ENV_PARAMSET
-from .tb_common import (AxilHandshakes, AxilRegBus, CheckerFailure, CycleClock, Ports, Scoreboard, _OpenRead, is_high,
-                        is_status_write, random_pause, value_of)
+from .tb_common import (AxilHandshakes, AxilRegBus, CheckerFailure, CycleClock, Ports, Scoreboard, _OpenRead,
+                        allocator_window, is_high, is_status_write, random_pause, value_of)
 
 TOPLEVEL = "virtio_core_tb_top"
 CLOCK_PERIOD_NS = 10
@@ -500,7 +500,7 @@ class CoreTB:
         self.bus = AxilRegBus(self.axil)
         self.clock = CycleClock(dut.clk)
         self.mem = GuestMem()
-        self.alloc = MemAllocator(0x10_0000, 0x1000_0000)
+        self.alloc = MemAllocator(*allocator_window(rng))
         self.engine = EngineModel(dut, rng, self.params.NUM_QUEUES, self.fault)
         self.monitor: Optional[CoreMonitor] = None
         self.config_vector: Optional[int] = None  # config_msix_vector programmed by negotiate(), if set

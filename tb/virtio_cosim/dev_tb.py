@@ -61,7 +61,8 @@ from .dev_backend import Backend, answer_pattern
 from .dev_coverage import CoveredScoreboard
 from .dev_monitors import DevMonitor, DmaSafety
 from .identity import ENV_PARAMSET
-from .tb_common import AxilRegBus, CheckerFailure, CycleClock, Scoreboard, is_high, random_pause
+from .tb_common import (AxilRegBus, CheckerFailure, CycleClock, Scoreboard, allocator_window, is_high,
+                        random_pause)
 
 TOPLEVEL = "virtio_pci_dev"
 CLOCK_PERIOD_NS = 10
@@ -100,6 +101,14 @@ def random_chain(rng: random.Random, max_bufs: int = 3, max_len: int = 300) -> t
     return readable, writable
 
 
+def held_chain_bufs(params: Params, chains: int) -> int:
+    """`max_bufs` for random_chain when `chains` chains must all be walked and held at once: their buffers (up to
+    2 * max_bufs each) must fit the engine's buffer pool together, which is sure to hold MAX_CHAIN_LEN. A walk that
+    finds the pool full waits for a chain to be freed (docs/rtl-engine.md "Storage"; rule 8.1 makes FETCH_AHEAD a
+    bound, not a promise)."""
+    return max(1, min(2, params.MAX_CHAIN_LEN // (2 * chains)))
+
+
 def random_plan(rng: random.Random, vq: VirtQueue, count: int, **options) -> list:
     """Up to `count` random direct chains (random_chain(rng, **options)) that fit in the ring's free descriptors,
     as run_chains plans: [(readable, writable, {}), ...]."""
@@ -116,8 +125,9 @@ def random_plan(rng: random.Random, vq: VirtQueue, count: int, **options) -> lis
 # -- guest memory ----------------------------------------------------------------------------------------------------
 
 class RamGuestMem(GuestMem):
-    """`GuestMem` over an AxiRam's memory: raw reads and writes go to the RAM the device accesses; error regions
-    injected here make the RAM answer with SLVERR / DECERR."""
+    """`GuestMem` over an AxiRam's memory: raw reads and writes go to the RAM the device accesses, at the same
+    offset the RAM's bus side uses (address modulo its size); error regions injected here make the RAM answer with
+    SLVERR / DECERR."""
 
     def __init__(self, ram: Memory):
         super().__init__()
@@ -126,10 +136,10 @@ class RamGuestMem(GuestMem):
     def read(self, addr: int, n: int) -> bytes:
         if addr < 0 or n < 0 or addr + n > ADDRESS_SPACE:
             raise ValueError(f"raw access of {n} bytes at {addr:#x} lies outside the 64-bit address space")
-        return bytes(self.ram.read(addr, n))
+        return bytes(self.ram.read(addr % self.ram.size, n))
 
     def _store(self, addr: int, data: bytes) -> None:
-        self.ram.write(addr, bytes(data))
+        self.ram.write(addr % self.ram.size, bytes(data))
 
 
 class _ErrorRead(AxiRamRead):
@@ -182,7 +192,8 @@ class _ErrorWrite(AxiRamWrite):
 
 class ErrorAxiRam(Memory):
     """cocotbext-axi's AxiRam, built from the two error-answering halves above. SIZE: the sparse memory's `len()`
-    must fit a C ssize_t, so not all of 2^64; guest addresses stay below it (the allocator's are far below)."""
+    must fit a C ssize_t, so not all of 2^64. The RAM answers address % SIZE (cocotbext-axi's own rule), so the 2^16
+    aliases of each offset are one memory: the testbench's allocator puts its blocks at high addresses that way."""
 
     SIZE = 1 << 48
 
@@ -241,7 +252,7 @@ class DevTB:
             log.setLevel(logging.WARNING)  # one INFO line per access costs more than the access
         self.bus = AxilRegBus(self.axil)
         self.clock = CycleClock(dut.clk)
-        self.alloc = MemAllocator(0x10_0000, 0x1000_0000)
+        self.alloc = MemAllocator(*allocator_window(rng))
         self.safety = DmaSafety(self.mem)
         self.monitor: Optional[DevMonitor] = None
         self.backend.corrupt_data = self.fault == "wrong_data"

@@ -37,6 +37,18 @@ def random_pause(rng: random.Random, probability: float) -> Iterator[bool]:
         yield rng.random() < probability
 
 
+WINDOW_BITS = 28  # an allocator window: 256 MiB, with random address bits above it
+
+
+def allocator_window(rng: random.Random) -> tuple[int, int]:
+    """The guest-address range [base, limit) a test allocates from: 255 MiB in a 256 MiB window at a random 256 MiB
+    boundary anywhere in the 64-bit space, as a guest behind an IOMMU may use, so that every bit of a ring,
+    descriptor or buffer address the device stores is 1 in some tests. The device testbench's RAM aliases every
+    window onto one memory (dev_tb.ErrorAxiRam)."""
+    base = rng.getrandbits(64 - WINDOW_BITS) << WINDOW_BITS
+    return base + 0x10_0000, base + (1 << WINDOW_BITS)
+
+
 def value_of(handle) -> int:
     return int(handle.value)  # a one-bit vector port ([0:0]) comes back as a single Logic
 

@@ -1,8 +1,11 @@
 """The device testbench's pure-Python pieces, without a simulator: beat joining (dev_monitors.AxiReadJoiner,
 AxiWriteJoiner, PacketJoiner), the write-region and used.idx checks (DmaSafety) and the backend's reference
-function (dev_backend.answer_pattern)."""
+function (dev_backend.answer_pattern), and the guest-address windows with the RAM that aliases them."""
+
+import random
 
 import pytest
+from cocotbext.axi.memory import Memory
 
 from virtio_golden import constants as c
 from virtio_golden import events as ev
@@ -12,7 +15,8 @@ from virtio_golden.memory import GuestMem, MemAllocator
 
 from virtio_cosim.dev_backend import answer_pattern
 from virtio_cosim.dev_monitors import AxiReadJoiner, AxiWriteJoiner, DmaSafety, PacketJoiner, strobed_runs
-from virtio_cosim.tb_common import CheckerFailure
+from virtio_cosim.dev_tb import ErrorAxiRam, RamGuestMem
+from virtio_cosim.tb_common import WINDOW_BITS, CheckerFailure, allocator_window
 
 pytestmark = pytest.mark.smoke
 
@@ -207,3 +211,29 @@ def test_answer_pattern_extends_the_reference_function(tag, readable, wr_len):
     assert long == (bytes(readable[i % len(readable)] ^ tag for i in range(2 * wr_len)) if readable
                     else bytes(2 * wr_len))
     assert c.DESC_SIZE == 16  # the write monitor's table sizes assume it
+
+
+# -- guest-address windows
+
+def test_allocator_windows_set_every_high_address_bit_both_ways():
+    """Over many tests' windows, each address bit above the window is 1 in some and 0 in others, so a device's
+    address registers toggle; each window is aligned, inside 2^64, and starts above the first MiB."""
+    windows = [allocator_window(random.Random(seed)) for seed in range(64)]
+    for base, limit in windows:
+        assert base % (1 << WINDOW_BITS) == 0x10_0000 and limit - base == (1 << WINDOW_BITS) - 0x10_0000
+        assert limit <= 1 << 64
+    for bit in range(WINDOW_BITS, 64):
+        assert {base >> bit & 1 for base, _ in windows} == {0, 1}, f"address bit {bit} never changes"
+
+
+def test_guest_memory_aliases_like_the_ram_bus_side():
+    """A raw write at a high guest address lands at the offset the RAM's bus side answers (address % size, as
+    cocotbext-axi's AxiRam computes it), so the driver, the model and the device see one byte."""
+    ram = Memory(ErrorAxiRam.SIZE)
+    guest = RamGuestMem(ram)
+    high = 0xDEAD_BEEF_1234_5678
+    guest.write(high, b"virtio")
+    assert ram.read(high % ErrorAxiRam.SIZE, 6) == b"virtio"
+    assert guest.read(high % ErrorAxiRam.SIZE, 6) == b"virtio"
+    with pytest.raises(ValueError):
+        guest.read((1 << 64) - 2, 4)
