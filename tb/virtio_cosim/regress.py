@@ -234,7 +234,12 @@ def durations(report: Path, out: Path) -> int:
     data = json.loads(out.read_text()) if out.is_file() else {}
     data["comment"] = ("Test durations (seconds) per Hypothesis profile, for shard balancing and nightly sizing; "
                        "refresh with `make durations` after a full regress or nightly (docs/regression.md).")
-    data.setdefault("profiles", {})[profile] = durations_from(json.loads(tests_file.read_text())) | {
+    section = durations_from(json.loads(tests_file.read_text()))
+    old = data.setdefault("profiles", {}).get(profile, {})
+    if meta.get("shard") and old:  # a shard measured some tests: keep the others' figures
+        section["tests"] = old.get("tests", {}) | section["tests"]
+        section["files"] = old.get("files", {}) | section["files"]
+    data["profiles"][profile] = section | {
         "measured": f"{meta.get('started', '?')} on {meta.get('host', '?')}, {meta.get('workers', '?')} workers, "
                     f"{' '.join(meta.get('switches', []))}"}
     out.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 import yaml
 
-from virtio_cosim import codecov, regress_seeds, report
+from virtio_cosim import codecov, regress, regress_seeds, report
 from virtio_cosim.paths import REPO_ROOT
 from virtio_cosim.regress_shard import Durations, base_nodeid, durations_from, parse_shard, split
 from virtio_cosim.report_html import render_html
@@ -95,6 +95,21 @@ def test_durations_file_from_records_and_estimates() -> None:
     assert durations.estimate(RTL_NODE.format("+s7")) == 3.0  # the mean of the repeats
     assert durations.estimate("tests/model/test_ring.py::test_new") == pytest.approx(0.02)
     assert durations.estimate("tests/rtl/test_new.py::test_new[icarus/default/cocotb_new.test_x]") == 3.0
+
+
+@pytest.mark.parametrize("shard", [None, "1/2"])
+def test_durations_from_a_shard_keep_the_other_tests_figures(tmp_path, shard) -> None:
+    """`make durations` after one nightly shard updates the tests it ran and keeps the rest of the profile; after a
+    whole run it replaces the profile."""
+    out = tmp_path / "durations.json"
+    out.write_text(json.dumps({"profiles": {"nightly": {"tests": {"a.py::test_old": 9.0}, "files": {"a.py": 9.0}}}}))
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "tests.json").write_text(json.dumps([{"nodeid": "b.py::test_new", "time": 7.0, "outcome": "passed"}]))
+    (report / "meta.json").write_text(json.dumps({"hypothesis_profile": "nightly", "shard": shard}))
+    assert regress.durations(report, out) == 0
+    tests = json.loads(out.read_text())["profiles"]["nightly"]["tests"]
+    assert tests == ({"b.py::test_new": 7.0} if shard is None else {"a.py::test_old": 9.0, "b.py::test_new": 7.0})
 
 
 def test_the_committed_durations_file_loads() -> None:
