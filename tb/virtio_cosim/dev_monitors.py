@@ -404,9 +404,9 @@ class DevMonitor:
     packet. Diag rises and writes that belong to a completion whose packet is still arriving wait for it (the engine
     may write the first bytes before the last ones arrive); other writes are reported at their response; an error
     response or a be_flush pulse releases the completion early with the bytes so far. A request whose packet is
-    still incomplete at a `be_flush` pulse (or an error response) is told to the model only if the model still waits
-    for it (`_Request.resolve`); a void one is dropped, and its answer then looks like an unknown tag to the model,
-    which only allows a diag rise (the RTL drops it)."""
+    still incomplete at a `be_flush` pulse (or an error response, or the write of 0 that starts a reset) is told to
+    the model only if the model still waits for it (`_Request.resolve`); a void one is dropped, and its answer then
+    looks like an unknown tag to the model, which only allows a diag rise (the RTL drops it)."""
 
     def __init__(self, tb):
         self.tb = tb
@@ -500,7 +500,6 @@ class DevMonitor:
         if s["flush"]:
             self._release_open_completion(out)
             self._flag_flushed_requests()
-            self.offered_at_flush = is_high(self.dut.be_req_valid)
             out.append(ev.BeFlush())
             self.counts["flush"] += 1
         for name, level in (("cpl_len_err", "len_err"), ("cpl_bad_tag", "bad_tag")):
@@ -525,6 +524,10 @@ class DevMonitor:
         write, araddr, rdata = self.axil.step()
         if write is not None:
             out.append((write, s["state"]))
+            if self.axil.reset_pending:
+                # The model resets at this write and voids every tag (rule 8.12: the reset is atomic), the engine's
+                # be_flush comes a cycle later: a request whose packet ends at this edge is judged as at the pulse.
+                self._flag_flushed_requests()
         if rdata is not None:
             self._close_read(rdata, s["state"])
         if araddr is not None:
@@ -599,7 +602,6 @@ class DevMonitor:
             if self.error_edge is None:
                 self.error_edge = self.edge
             self._flag_flushed_requests()
-            self.offered_at_flush = is_high(self.dut.be_req_valid)
 
     def _addr(self, kind: str) -> int:
         return value_of(getattr(self.dut, f"m_axi_{kind}addr"))
@@ -666,6 +668,7 @@ class DevMonitor:
         for bytes not read): the scoreboard decides when it reaches them (_Request.resolve)."""
         for request in self.rd_owed:
             request.flushed = True
+        self.offered_at_flush = is_high(self.dut.be_req_valid)
 
     def _emit_after_completion(self, event, out: list) -> None:
         """Diag rises, and writes that belong to the completion whose packet is still arriving, wait for its

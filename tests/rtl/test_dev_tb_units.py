@@ -3,6 +3,7 @@ AxiWriteJoiner, PacketJoiner), the write-region and used.idx checks (DmaSafety) 
 function (dev_backend.answer_pattern), and the guest-address windows with the RAM that aliases them."""
 
 import random
+from types import SimpleNamespace
 
 import pytest
 from cocotbext.axi.memory import Memory
@@ -10,11 +11,13 @@ from cocotbext.axi.memory import Memory
 from virtio_golden import constants as c
 from virtio_golden import events as ev
 from virtio_golden.backend import reference_answer
+from virtio_golden.constants import EngineState as St
 from virtio_golden.driver import VirtQueue
 from virtio_golden.memory import GuestMem, MemAllocator
 
 from virtio_cosim.dev_backend import answer_pattern
-from virtio_cosim.dev_monitors import AxiReadJoiner, AxiWriteJoiner, DmaSafety, PacketJoiner, strobed_runs
+from virtio_cosim.dev_monitors import (AxiReadJoiner, AxiWriteJoiner, DevMonitor, DmaSafety, PacketJoiner,
+                                       strobed_runs)
 from virtio_cosim.dev_tb import ErrorAxiRam, RamGuestMem
 from virtio_cosim.tb_common import WINDOW_BITS, CheckerFailure, allocator_window
 
@@ -199,6 +202,54 @@ def test_packet_packing():
     packets.beat(word(b"abc"), 0x07, False)
     with pytest.raises(CheckerFailure, match="not packed"):
         packets.beat(word(b"d"), 0x01, True)  # a short beat before the last
+
+
+class _Signal:
+    def __init__(self):
+        self.value = 0
+
+
+class _Ports:
+    """The ports of virtio_pci_dev as DevMonitor reads them: each reads 0 unless driven for the coming edge."""
+
+    def __init__(self, state: St):
+        self.core = SimpleNamespace(state=SimpleNamespace(value=int(state)))
+        self._driven = []
+
+    def __getattr__(self, name: str) -> _Signal:
+        signal = _Signal()
+        setattr(self, name, signal)
+        return signal
+
+    def drive(self, **values) -> None:
+        for name in self._driven:
+            getattr(self, name).value = 0
+        for name, value in values.items():
+            getattr(self, name).value = value
+        self._driven = list(values)
+
+
+@pytest.mark.parametrize("status, told", [(0, False), (c.S_ACKNOWLEDGE, True)])
+def test_request_whose_packet_ends_at_a_write_of_0_is_judged_as_flushed(status, told):
+    """The model resets at the write of 0 and voids every tag (rule 8.12), the engine's be_flush comes a cycle
+    later: a be_rd packet ending at the write's edge is told to the model only if it still waits for that chain."""
+    ports, items = _Ports(St.SUSPENDING), []
+    scoreboard = SimpleNamespace(push=items.append, feed=lambda: None)
+    safety = SimpleNamespace(request=lambda queue, head: None, in_flight={})
+    monitor = DevMonitor(SimpleNamespace(dut=ports, params=SimpleNamespace(AXI_DATA_WIDTH=128), safety=safety,
+                                         fault="", scoreboard=scoreboard))
+    monitor._prev = monitor._levels()
+    ports.drive(be_req_valid=1, be_req_ready=1, be_req_queue=1, be_req_head=1, be_req_tag=2, be_req_rd_len=16)
+    monitor._step()
+    ports.drive(s_axil_awvalid=1, s_axil_awready=1, s_axil_awaddr=c.CC_DEVICE_STATUS, s_axil_wvalid=1,
+                s_axil_wready=1, s_axil_wdata=status, s_axil_wstrb=1,
+                be_rd_tvalid=1, be_rd_tready=1, be_rd_tlast=1, be_rd_tkeep=0xFFFF, be_rd_tdata=7)
+    monitor._step()
+    write, resolve = items
+    assert write == (ev.RegWrite(c.CC_DEVICE_STATUS, status, 1), int(St.SUSPENDING))
+    after_reset = SimpleNamespace(core=SimpleNamespace(queues=[SimpleNamespace(flights=[])] * 2))
+    request = ev.BeRequest(1, 1, 2, 16, 0, (7).to_bytes(16, "little"))
+    assert resolve(after_reset) == (request if told else None)
 
 
 @pytest.mark.parametrize("tag, readable, wr_len", [(5, b"abc", 10), (0x47, b"xyz", 2), (3, b"", 7)])
