@@ -106,7 +106,7 @@ def held_chain_bufs(params: Params, chains: int) -> int:
     2 * max_bufs each) must fit the engine's buffer pool together, which is sure to hold MAX_CHAIN_LEN. A walk that
     finds the pool full waits for a chain to be freed (docs/rtl-engine.md "Storage"; rule 8.1 makes FETCH_AHEAD a
     bound, not a promise)."""
-    return max(1, min(2, params.MAX_CHAIN_LEN // (2 * chains)))
+    return max(1, min(2, params.MAX_CHAIN_LEN // (2 * max(chains, 1))))
 
 
 def random_plan(rng: random.Random, vq: VirtQueue, count: int, **options) -> list:
