@@ -301,6 +301,27 @@ def test_sus12_aborted_drain_notification_is_routed_when_it_is_sent():
     obs.finish()
 
 
+@pytest.mark.parametrize("set_again", [False, True])
+def test_sus12_aborted_drain_isr_bit_may_merge_into_one_already_set(set_again):
+    """ISR bit 1 set by a change while draining, then the fault: the aborted drain's NEEDS_RESET notification may
+    set the bit before the first read (one read clears both) or after it (a second read sees it), never twice."""
+    obs, _ = running_observer()
+    obs.observe(ev.RegWrite(c.CC_DEVICE_STATUS, 0x1F, 0x1))
+    obs.observe(ev.DevCfgWrite(0, 7))                                       # ISR bit 1 set in SUSPENDING
+    obs.observe(ev.Intx(True))
+    obs.observe(ev.FaultInj())
+    obs.observe(ev.BeFlush())
+    assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2
+    obs.observe(ev.Intx(False))
+    if set_again:
+        obs.observe(ev.Intx(True))
+        assert obs.observe(ev.RegRead(c.BAR_ISR, 0x2)) == 0x2
+        obs.observe(ev.Intx(False))
+        with pytest.raises(Mismatch, match="ISR"):
+            obs.observe(ev.RegRead(c.BAR_ISR, 0x2))
+    obs.finish()
+
+
 @pytest.mark.parametrize("delivered", [False, True])
 def test_r8_5_aborted_drain_message_offered_before_a_reset_may_still_arrive(delivered):
     """The aborted drain's NEEDS_RESET message may have been offered before the write of 0 (its transactions had
