@@ -46,7 +46,7 @@ from virtio_golden.constants import EngineState as St
 from virtio_golden.memory import DmaError
 from virtio_golden.ring import RingLayout, u16
 
-from .tb_common import AxilHandshakes, CheckerFailure, Ports, _OpenRead, is_high, value_of
+from .tb_common import AxilHandshakes, CheckerFailure, Ports, _OpenRead, is_high, is_queue_reset_write, value_of
 
 RESPONSES = {0: ev.OKAY, 1: ev.OKAY, 2: ev.SLVERR, 3: ev.DECERR}
 BURST_INCR = 1
@@ -404,9 +404,9 @@ class DevMonitor:
     packet. Diag rises and writes that belong to a completion whose packet is still arriving wait for it (the engine
     may write the first bytes before the last ones arrive); other writes are reported at their response; an error
     response or a be_flush pulse releases the completion early with the bytes so far. A request whose packet is
-    still incomplete at a `be_flush` pulse (or an error response, or the write of 0 that starts a reset) is told to
-    the model only if the model still waits for it (`_Request.resolve`); a void one is dropped, and its answer then
-    looks like an unknown tag to the model, which only allows a diag rise (the RTL drops it)."""
+    still incomplete at a `be_flush` pulse (or an error response, or the write that starts a device or queue
+    reset) is told to the model only if the model still waits for it (`_Request.resolve`); a void one is dropped,
+    and its answer then looks like an unknown tag to the model, which only allows a diag rise (the RTL drops it)."""
 
     def __init__(self, tb):
         self.tb = tb
@@ -524,9 +524,10 @@ class DevMonitor:
         write, araddr, rdata = self.axil.step()
         if write is not None:
             out.append((write, s["state"]))
-            if self.axil.reset_pending:
-                # The model resets at this write and voids every tag (rule 8.12: the reset is atomic), the engine's
-                # be_flush comes a cycle later: a request whose packet ends at this edge is judged as at the pulse.
+            if self.axil.reset_pending or is_queue_reset_write(write):
+                # The model resets (the device or a queue) at this write and voids the tags (rule 8.12: the reset
+                # is atomic), the engine's be_flush comes later: a request whose packet ends at this edge is judged
+                # as at the pulse.
                 self._flag_flushed_requests()
         if rdata is not None:
             self._close_read(rdata, s["state"])

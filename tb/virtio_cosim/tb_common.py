@@ -220,5 +220,13 @@ def is_status_write(event) -> bool:
     return isinstance(event, ev.RegWrite) and event.addr & ~3 == c.CC_DEVICE_STATUS and bool(event.strb & 1)
 
 
+def is_queue_reset_write(event) -> bool:
+    """A write of 1 to queue_reset (SPEC 4.8): in RUNNING or HALTED the selected queue's reset starts at this edge
+    and the model voids its tags, while the engine's be_flush follows later."""
+    lane = c.CC_QUEUE_RESET & 3
+    return (isinstance(event, ev.RegWrite) and event.addr & ~3 == c.CC_QUEUE_RESET & ~3
+            and bool(event.strb >> lane & 1) and event.data >> 8 * lane & 0xFF == 1)
+
+
 def _is_reset_write(event) -> bool:
     return is_status_write(event) and event.data & 0xFF == 0

@@ -229,10 +229,16 @@ class _Ports:
         self._driven = list(values)
 
 
-@pytest.mark.parametrize("status, told", [(0, False), (c.S_ACKNOWLEDGE, True)])
-def test_request_whose_packet_ends_at_a_write_of_0_is_judged_as_flushed(status, told):
-    """The model resets at the write of 0 and voids every tag (rule 8.12), the engine's be_flush comes a cycle
-    later: a be_rd packet ending at the write's edge is told to the model only if it still waits for that chain."""
+RESET_WRITES = {"device reset": (c.CC_DEVICE_STATUS, 0, 0x1), "queue reset": (c.CC_QUEUE_RESET & ~3, 1 << 16, 0xC),
+                "status write": (c.CC_DEVICE_STATUS, c.S_ACKNOWLEDGE, 0x1)}
+
+
+@pytest.mark.parametrize("write, told", [("device reset", False), ("queue reset", False), ("status write", True)])
+def test_request_whose_packet_ends_at_a_reset_write_is_judged_as_flushed(write, told):
+    """The model resets the device (a write of 0) or a queue (queue_reset = 1) at the write and voids the tags
+    (rule 8.12), the engine's be_flush comes later: a be_rd packet ending at the write's edge is told to the model
+    only if it still waits for that chain; at another write it is told."""
+    addr, data, strb = RESET_WRITES[write]
     ports, items = _Ports(St.SUSPENDING), []
     scoreboard = SimpleNamespace(push=items.append, feed=lambda: None)
     safety = SimpleNamespace(request=lambda queue, head: None, in_flight={})
@@ -241,12 +247,12 @@ def test_request_whose_packet_ends_at_a_write_of_0_is_judged_as_flushed(status, 
     monitor._prev = monitor._levels()
     ports.drive(be_req_valid=1, be_req_ready=1, be_req_queue=1, be_req_head=1, be_req_tag=2, be_req_rd_len=16)
     monitor._step()
-    ports.drive(s_axil_awvalid=1, s_axil_awready=1, s_axil_awaddr=c.CC_DEVICE_STATUS, s_axil_wvalid=1,
-                s_axil_wready=1, s_axil_wdata=status, s_axil_wstrb=1,
+    ports.drive(s_axil_awvalid=1, s_axil_awready=1, s_axil_awaddr=addr, s_axil_wvalid=1,
+                s_axil_wready=1, s_axil_wdata=data, s_axil_wstrb=strb,
                 be_rd_tvalid=1, be_rd_tready=1, be_rd_tlast=1, be_rd_tkeep=0xFFFF, be_rd_tdata=7)
     monitor._step()
-    write, resolve = items
-    assert write == (ev.RegWrite(c.CC_DEVICE_STATUS, status, 1), int(St.SUSPENDING))
+    reported, resolve = items
+    assert reported == (ev.RegWrite(addr, data, strb), int(St.SUSPENDING))
     after_reset = SimpleNamespace(core=SimpleNamespace(queues=[SimpleNamespace(flights=[])] * 2))
     request = ev.BeRequest(1, 1, 2, 16, 0, (7).to_bytes(16, "little"))
     assert resolve(after_reset) == (request if told else None)
