@@ -699,8 +699,9 @@ class DevMonitor:
         self.released = True
 
     def _of_open_completion(self, write: ev.DmaWrite) -> bool:
-        """Into its chain's writable buffers, its used element (id = its head), or, once that element is held, its
-        queue's used.idx."""
+        """Into its chain's writable buffers, its used element (id = its head; the len half of an element written in
+        parts, because it straddles 4 KiB, goes with its id half), or, once that element is held, its queue's
+        used.idx."""
         if _inside(write.addr, self.completion_buffers):
             return True
         queue, head = self.tag_chain.get(self.completion.tag, (None, None))
@@ -709,6 +710,9 @@ class DevMonitor:
             return False
         elements = layout.used_elem_addr(0)
         if elements <= write.addr < elements + c.USED_ELEM_SIZE * layout.size:
+            offset = (write.addr - elements) % c.USED_ELEM_SIZE
+            if offset:
+                return any(isinstance(e, ev.DmaWrite) and e.addr == write.addr - offset for e in self.held)
             return len(write.data) >= 4 and int.from_bytes(write.data[:4], "little") == head
         return write.addr == layout.used_idx_addr and any(
             isinstance(e, ev.DmaWrite) and elements <= e.addr < elements + c.USED_ELEM_SIZE * layout.size

@@ -14,6 +14,7 @@ from virtio_golden.backend import reference_answer
 from virtio_golden.constants import EngineState as St
 from virtio_golden.driver import VirtQueue
 from virtio_golden.memory import GuestMem, MemAllocator
+from virtio_golden.ring import RingLayout
 
 from virtio_cosim.dev_backend import answer_pattern
 from virtio_cosim.dev_monitors import (AxiReadJoiner, AxiWriteJoiner, DevMonitor, DmaSafety, PacketJoiner,
@@ -229,6 +230,17 @@ class _Ports:
         self._driven = list(values)
 
 
+def _monitor_with_ports(state: St) -> tuple:
+    """A DevMonitor over fake ports in `state`, and the list its scoreboard receives."""
+    ports, items = _Ports(state), []
+    scoreboard = SimpleNamespace(push=items.append, feed=lambda: None)
+    safety = SimpleNamespace(request=lambda queue, head: None, in_flight={})
+    monitor = DevMonitor(SimpleNamespace(dut=ports, params=SimpleNamespace(AXI_DATA_WIDTH=128), safety=safety,
+                                         fault="", scoreboard=scoreboard))
+    monitor._prev = monitor._levels()
+    return monitor, ports, items
+
+
 RESET_WRITES = {"device reset": (c.CC_DEVICE_STATUS, 0, 0x1), "queue reset": (c.CC_QUEUE_RESET & ~3, 1 << 16, 0xC),
                 "status write": (c.CC_DEVICE_STATUS, c.S_ACKNOWLEDGE, 0x1)}
 
@@ -239,12 +251,7 @@ def test_request_whose_packet_ends_at_a_reset_write_is_judged_as_flushed(write, 
     (rule 8.12), the engine's be_flush comes later: a be_rd packet ending at the write's edge is told to the model
     only if it still waits for that chain; at another write it is told."""
     addr, data, strb = RESET_WRITES[write]
-    ports, items = _Ports(St.SUSPENDING), []
-    scoreboard = SimpleNamespace(push=items.append, feed=lambda: None)
-    safety = SimpleNamespace(request=lambda queue, head: None, in_flight={})
-    monitor = DevMonitor(SimpleNamespace(dut=ports, params=SimpleNamespace(AXI_DATA_WIDTH=128), safety=safety,
-                                         fault="", scoreboard=scoreboard))
-    monitor._prev = monitor._levels()
+    monitor, ports, items = _monitor_with_ports(St.SUSPENDING)
     ports.drive(be_req_valid=1, be_req_ready=1, be_req_queue=1, be_req_head=1, be_req_tag=2, be_req_rd_len=16)
     monitor._step()
     ports.drive(s_axil_awvalid=1, s_axil_awready=1, s_axil_awaddr=addr, s_axil_wvalid=1,
@@ -256,6 +263,24 @@ def test_request_whose_packet_ends_at_a_reset_write_is_judged_as_flushed(write, 
     after_reset = SimpleNamespace(core=SimpleNamespace(queues=[SimpleNamespace(flights=[])] * 2))
     request = ev.BeRequest(1, 1, 2, 16, 0, (7).to_bytes(16, "little"))
     assert resolve(after_reset) == (request if told else None)
+
+
+@pytest.mark.parametrize("open_head, held", [(0, False), (2, True)])
+def test_len_half_of_a_used_element_goes_with_its_id_half(open_head, held):
+    """A used element that straddles 4 KiB is written in two parts. While chain `open_head`'s completion packet is
+    still arriving, the element of head 2 is held only if it is that chain's: its len half (len 0 here, which reads
+    like id 0) follows its id half, and so does the used.idx write after it."""
+    monitor, _, _ = _monitor_with_ports(St.RUNNING)
+    layout = RingLayout(0x1000, 0x2000, 0x2FF0, 4)       # element 1 at 0x2FFC: its len half at 0x3000
+    monitor.safety.layouts = {0: layout}
+    monitor.tag_chain = {7: (0, open_head)}
+    monitor.completion = SimpleNamespace(tag=7)
+    monitor.completion_buffers = []
+    out = []
+    for write in (ev.DmaWrite(0x2FFC, (2).to_bytes(4, "little")), ev.DmaWrite(0x3000, bytes(4)),
+                  ev.DmaWrite(layout.used_idx_addr, (2).to_bytes(2, "little"))):
+        monitor._emit_after_completion(write, out)
+    assert (len(monitor.held), len(out)) == ((3, 0) if held else (0, 3))
 
 
 @pytest.mark.parametrize("tag, readable, wr_len", [(5, b"abc", 10), (0x47, b"xyz", 2), (3, b"", 7)])
