@@ -44,6 +44,10 @@ class Mismatch(AssertionError):
 
 # -- per-chain and per-queue state ---------------------------------------------------------------------
 
+# (register, Queue counter, Queue floor) of the counters whose RTL value may lag the model in RUNNING (SUS-19)
+LAGGING_COUNTERS = (("queue_avail_state", "last_avail", "avail_state_floor"),
+                    ("queue_used_state", "shadow_used", "used_state_floor"))
+
 @dataclass
 class Flight:
     """A chain from the moment its head is taken (SUS-06) until its used element is published."""
@@ -84,9 +88,12 @@ class Queue:
     reset_latched: bool = False
     last_avail: int = 0                   # = queue_avail_state (SUS-19)
     shadow_used: int = 0                  # = queue_used_state (SUS-19)
-    # SUS-18, SUS-19: the value before the last used.idx write, which a used_state read may still show; when the
-    # live counter moves after the write response is the RTL's choice (rule 8.12), so until a read shows it moved
-    used_state_behind: Optional[int] = None
+    # SUS-18, SUS-19: in RUNNING the live counters may lag the model, which moves them at the bus event (the
+    # avail.ring read data, the used.idx write response) while the RTL moves them some edges later, a head or an
+    # element at a time (rule 8.12): a read may show any value from the floor (the last value a read showed, or the
+    # value before the first unseen move) up to the model's; None: no lag possible
+    avail_state_floor: Optional[int] = None
+    used_state_floor: Optional[int] = None
     kick_pending: bool = False
     first_write: bool = False             # EVENT_IDX: the next used.idx write notifies (SPEC 4.6, Q16)
     fetch_due: bool = False               # an avail.idx read is owed (scan, kick, or re-read after avail_event)
@@ -253,8 +260,8 @@ class DeviceCore:
         else:
             if self.queue_select in self.queue_reset_transient and value != self._read_resetting(addr):
                 del self.queue_reset_transient[self.queue_select]  # the reset was seen complete
-            if event.data is not None and self._read_used_state_behind(addr) not in (None, value):
-                self._selected().used_state_behind = None  # the RTL's counter is seen past the write
+            if event.data is not None:
+                self._lagging_counters_seen(addr, event.data)
         if self._is_devcfg_read(addr) and self.cfg_dirty:  # SPEC 2.6, rule 8.10
             self.generation = u16(self.generation + 1) & 0xFF
             self.cfg_dirty = False
@@ -272,24 +279,43 @@ class DeviceCore:
                 self._restore(copy.deepcopy(before, self._memo()))
         if self.queue_select in self.queue_reset_transient and event.data == self._read_resetting(addr):
             return event.data  # SPEC 4.8: the queue's registers, queue_reset = 1, until the reset is done
-        behind = self._read_used_state_behind(addr)
-        if behind is not None and event.data == behind:
-            return behind  # SUS-18, SUS-19: the live used_state has not moved past the last used.idx write yet
+        if self._lagging_counters_seen(addr, event.data):
+            return event.data  # SUS-18, SUS-19: the live counters have not caught up with the bus yet
+        lagging = [f"{name} from {getattr(q, floor):#06x}" for q in [self._selected()] if q is not None
+                   for name, _, floor in LAGGING_COUNTERS if getattr(q, floor) is not None]
         raise Mismatch(event, f"read value {model_value:#010x}"
-                              + (f" (or {behind:#010x} before the last used.idx write)" if behind is not None else ""),
-                       self._describe())
+                              + (f" ({', '.join(lagging)} up to the model's)" if lagging else ""), self._describe())
 
-    def _read_used_state_behind(self, addr: int) -> Optional[int]:
-        """The word with the selected queue's used_state still before its last used.idx write, or None."""
+    def _lagging_counters_seen(self, addr: int, data: int) -> bool:
+        """Whether `data` is the word with each lagging counter of the selected queue it covers between its floor
+        and the model's value; if so, those counters are known to have reached what the read shows."""
         q = self._selected()
-        if q is None or q.used_state_behind is None:
-            return None
-        live = q.shadow_used
-        q.shadow_used = q.used_state_behind
+        if q is None:
+            return False
+        shown = {}
+        for fld in fields_in_word(addr, bool(self.params.VQ_STATE_REGS)):
+            for name, attr, floor in LAGGING_COUNTERS:
+                if fld.name == name:
+                    value = getattr(q, attr)
+                    for lane, byte in lanes_of(fld, addr):
+                        value = value & ~(0xFF << 8 * byte) | (data >> 8 * lane & 0xFF) << 8 * byte
+                    lowest = getattr(q, floor)
+                    if value != getattr(q, attr) and (lowest is None or u16(value - lowest) >
+                                                      u16(getattr(q, attr) - lowest)):
+                        return False  # outside [floor, model]
+                    shown[(attr, floor)] = value
+        live = {attr: getattr(q, attr) for attr, _ in shown}
+        for (attr, _), value in shown.items():
+            setattr(q, attr, value)
         try:
-            return self._read_word(addr)
+            if self._read_word(addr) != data:
+                return False
         finally:
-            q.shadow_used = live
+            for attr, value in live.items():
+                setattr(q, attr, value)
+        for (attr, floor), value in shown.items():
+            setattr(q, floor, None if value == live[attr] else value)
+        return True
 
     def _read_resetting(self, addr: int) -> int:
         """The word as the RTL shows it while the selected queue's reset still runs."""
@@ -467,9 +493,9 @@ class DeviceCore:
                 st == St.SUSPENDED or (st == St.RUNNING and not q.enabled)
             if window:
                 if name == "queue_avail_state":
-                    q.last_avail = value
+                    q.last_avail, q.avail_state_floor = value, None
                 else:
-                    q.shadow_used = value
+                    q.shadow_used, q.used_state_floor = value, None
 
     def _driver_devcfg_write(self, off: int, data: int, strb: int) -> None:
         if self.state not in (St.INIT, St.RUNNING) or off < 8:
@@ -602,7 +628,7 @@ class DeviceCore:
         self.state = St.SUSPENDED
         self.suspend_latched = False
         for q in self.queues:
-            q.used_state_behind = None  # SUS-19: stable in SUSPENDED; the drain ended after the last publication
+            q.avail_state_floor = q.used_state_floor = None  # SUS-19: stable in SUSPENDED
         self._perform_latched_queue_resets()
 
     def _complete_resume(self) -> None:
@@ -1010,6 +1036,8 @@ class DeviceCore:
         """Rule 8.1: the head is taken and its chain is in flight (SUS-06).  A head read at the fetch stop is a
         race head: it counts as taken once its walk is seen, and is discarded at the drain's end otherwise."""
         raced = self.state == St.SUSPENDING
+        if q.avail_state_floor is None:
+            q.avail_state_floor = q.last_avail
         q.last_avail = u16(q.last_avail + 1)
         if head >= q.size:
             if raced:  # checked only if the RTL takes it (rule 8.1)
@@ -1175,7 +1203,8 @@ class DeviceCore:
             return
         old = q.shadow_used
         q.shadow_used = new
-        q.used_state_behind = old
+        if q.used_state_floor is None:
+            q.used_state_floor = old
         q.elems_unpublished -= step
         published = [f for f in q.flights if f.elem_written][:step]
         q.flights = [f for f in q.flights if f not in published]

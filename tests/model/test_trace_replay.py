@@ -376,6 +376,20 @@ def test_sus19_used_state_read_may_lag_the_used_idx_write_response():
     obs.finish()
 
 
+def test_sus19_avail_state_read_may_lag_the_ring_read_one_head_at_a_time():
+    """SUS-19: the RTL counts heads some edges after the avail.ring read data, one at a time: a read in RUNNING may
+    show any value from the last one seen up to the model's, and never an older one than a read already showed."""
+    obs, mem = running_observer()
+    post_chains(mem, [3, 5])
+    obs.observe(ev.DmaRead(0x2002, 2, (2).to_bytes(2, "little")))            # avail.idx = 2
+    obs.observe(ev.DmaRead(0x2004, 4, mem.read(0x2004, 4)))                 # heads 3 and 5 in one read
+    for shown in (0, 1, 1, 2):
+        assert obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, shown)) == shown
+    for stale in (1, 3):
+        with pytest.raises(Mismatch, match="read value 0x00000002"):
+            obs.observe(ev.RegRead(c.CC_QUEUE_AVAIL_STATE, stale))
+
+
 def test_s4_8_queue_registers_hold_until_the_queue_reset_is_done():
     """A queue reset in RUNNING: the queue's registers, queue_reset = 1, until the RTL has retired its
     transactions; once a read shows the reset done, the old values are gone."""
