@@ -15,7 +15,7 @@ from virtio_golden.constants import SuspendMode
 
 from .dev_tb import TIMEOUT, DevTB, random_chain, random_plan
 from .seeded import seeded_test
-from .tb_common import CheckerFailure, is_high
+from .tb_common import AxilHandshakes, CheckerFailure, is_high
 
 NORMAL = (0, 40)
 LATE = (300, 2000)
@@ -253,17 +253,16 @@ async def latch_offset(tb: DevTB, released: Event) -> int:
     takes effect) to the edge at which the bus takes the first port-0 rlast beat after `released` is set; negative
     when that beat comes first."""
     d = tb.dut
+    handshakes = AxilHandshakes(d)  # the monitors' rule for the edge at which a write takes effect
     edge = beat_edge = write_edge = 0
-    aw = w = False
     while not (beat_edge and write_edge):
         await RisingEdge(d.clk)
         edge += 1
         if not beat_edge and released.is_set() and is_high(d.m_axi_rvalid) and is_high(d.m_axi_rready) \
                 and is_high(d.m_axi_rlast) and int(d.m_axi_rid.value) == 0:
             beat_edge = edge
-        aw = aw or is_high(d.s_axil_awvalid) and is_high(d.s_axil_awready)
-        w = w or is_high(d.s_axil_wvalid) and is_high(d.s_axil_wready)
-        if aw and w and not write_edge:
+        write, _, _ = handshakes.step()
+        if write is not None and not write_edge:
             write_edge = edge
     return beat_edge - write_edge
 
